@@ -1,0 +1,148 @@
+using Brook.Protocol;
+using Brook.Protocol.Records;
+
+namespace Brook.Storage;
+
+/// <summary>
+/// The broker's view of storage, in Kafka's terms: topics made of partitions, each an append-only log of
+/// record batches kept as bytes. Two implementations pass the same test suite: on disk and in memory.
+/// Thread-safety: every member may be called concurrently.
+/// </summary>
+public interface ILogStore : IAsyncDisposable
+{
+    /// <summary>Every topic, including internal ones (names starting with "__").</summary>
+    IReadOnlyList<TopicMetadata> ListTopics();
+
+    TopicMetadata? GetTopic(string name);
+
+    TopicMetadata? GetTopic(KafkaUuid topicId);
+
+    /// <summary>Creates a topic with its partitions; configs are already validated by the caller.</summary>
+    ValueTask<StoreResult<TopicMetadata>> CreateTopicAsync(string name, int partitionCount, IReadOnlyDictionary<string, string> configs, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the topic and its data.</summary>
+    ValueTask<StoreStatus> DeleteTopicAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Grows the topic to <paramref name="newPartitionCount"/> partitions.</summary>
+    ValueTask<StoreResult<TopicMetadata>> AddPartitionsAsync(string name, int newPartitionCount, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces the topic's explicitly set configs (entries absent from the map revert to defaults).</summary>
+    ValueTask<StoreResult<TopicMetadata>> SetTopicConfigsAsync(string name, IReadOnlyDictionary<string, string> configs, CancellationToken cancellationToken = default);
+
+    /// <summary>The log of one partition, or null when the topic or partition does not exist.</summary>
+    IPartitionLog? GetPartition(string topic, int partition);
+}
+
+/// <summary>Durable description of a topic.</summary>
+public sealed record TopicMetadata(string Name, KafkaUuid TopicId, int PartitionCount, IReadOnlyDictionary<string, string> Configs)
+{
+    public bool IsInternal => Name.StartsWith("__", StringComparison.Ordinal);
+}
+
+public enum StoreStatus
+{
+    Ok,
+    TopicAlreadyExists,
+    UnknownTopic,
+    InvalidPartitions,
+    StorageError,
+}
+
+public readonly record struct StoreResult<T>(StoreStatus Status, T? Value, string? Message = null)
+{
+    public static StoreResult<T> Success(T value) => new(StoreStatus.Ok, value);
+
+    public static StoreResult<T> Failure(StoreStatus status, string? message = null) => new(status, default, message);
+}
+
+/// <summary>
+/// One partition's log. Appends are serialized per partition; reads never wait for appends and see a batch
+/// only once its append completed (the end offset is published after the write).
+/// </summary>
+public interface IPartitionLog
+{
+    string Topic { get; }
+
+    int Partition { get; }
+
+    /// <summary>First offset still readable.</summary>
+    long LogStartOffset { get; }
+
+    /// <summary>The offset the next appended record will get.</summary>
+    long LogEndOffset { get; }
+
+    /// <summary>Offsets below this are visible to consumers. Single node: equal to <see cref="LogEndOffset"/> once an append has completed.</summary>
+    long HighWatermark { get; }
+
+    /// <summary>Bytes of log data held for this partition.</summary>
+    long SizeInBytes { get; }
+
+    /// <summary>
+    /// Appends one or more whole record batches (magic 2, already validated by the caller). Offsets are assigned
+    /// by patching each batch's base offset in <paramref name="batches"/>; with LogAppendTime the max timestamp
+    /// and CRC are patched too. Completes when the data is as durable as the partition's flush policy promises.
+    /// </summary>
+    ValueTask<AppendResult> AppendAsync(Memory<byte> batches, AppendOptions options, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reads whole batches starting with the one containing <paramref name="offset"/>, up to <paramref name="maxBytes"/>;
+    /// when <paramref name="minOneBatch"/> the first batch is returned even if larger. Only data below
+    /// <paramref name="maxOffset"/> (exclusive, normally the high watermark) is returned.
+    /// The caller disposes the result to release its buffer.
+    /// </summary>
+    ValueTask<ReadResult> ReadAsync(long offset, int maxBytes, bool minOneBatch, long maxOffset, CancellationToken cancellationToken = default);
+
+    /// <summary>The first offset whose record timestamp is at or after <paramref name="timestamp"/>, or null when none is.</summary>
+    ValueTask<TimestampOffset?> FindOffsetByTimestampAsync(long timestamp, CancellationToken cancellationToken = default);
+
+    /// <summary>The offset and timestamp of the record with the largest timestamp, or null when the log is empty.</summary>
+    ValueTask<TimestampOffset?> FindMaxTimestampAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Moves the log start offset forward to <paramref name="offset"/> (DeleteRecords); returns the new start.</summary>
+    ValueTask<long> DeleteRecordsBeforeAsync(long offset, CancellationToken cancellationToken = default);
+
+    /// <summary>Completes the next time data is appended (or the log is truncated/deleted); used by long-poll fetches.</summary>
+    Task WaitForAppendAsync(CancellationToken cancellationToken);
+}
+
+public readonly record struct AppendOptions(TimestampType TimestampType, long LogAppendTime, int LeaderEpoch);
+
+/// <summary>Where the appended batches landed.</summary>
+public readonly record struct AppendResult(long BaseOffset, long LastOffset, long LogAppendTime, long LogStartOffset);
+
+public readonly record struct TimestampOffset(long Timestamp, long Offset);
+
+/// <summary>Bytes read from a log: whole batches, possibly none. Dispose releases the pooled buffer.</summary>
+public sealed class ReadResult : IDisposable
+{
+    private readonly IDisposable? _owner;
+
+    public ReadResult(ReadOnlyMemory<byte> records, long highWatermark, long logStartOffset, long logEndOffset, IDisposable? owner)
+    {
+        Records = records;
+        HighWatermark = highWatermark;
+        LogStartOffset = logStartOffset;
+        LogEndOffset = logEndOffset;
+        _owner = owner;
+    }
+
+    public ReadOnlyMemory<byte> Records { get; }
+
+    public long HighWatermark { get; }
+
+    public long LogStartOffset { get; }
+
+    public long LogEndOffset { get; }
+
+    public void Dispose() => _owner?.Dispose();
+}
+
+/// <summary>The offset asked for is outside [log start, log end].</summary>
+public sealed class OffsetOutOfRangeException(long offset, long logStart, long logEnd)
+    : Exception($"Offset {offset} is outside the log range [{logStart}, {logEnd}].")
+{
+    public long Offset { get; } = offset;
+}
+
+/// <summary>Writing to disk failed (full disk, I/O error); the partition keeps serving reads.</summary>
+public sealed class StorageException(string message, Exception? inner = null) : Exception(message, inner);
