@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Globalization;
+using Brook.Broker.Handlers;
+using Brook.Broker.Network;
+using Brook.Broker.Topics;
+using Brook.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Brook.Broker;
+
+/// <summary>
+/// A running broker. Embedded use: <c>await using var broker = await BrookBroker.StartAsync();</c> then point any
+/// Kafka client at <see cref="BootstrapServers"/>. Disposing shuts down gracefully.
+/// </summary>
+public sealed class BrookBroker : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private BrookBroker(WebApplication app, BrokerNode node, TimeSpan startTime)
+    {
+        _app = app;
+        Node = node;
+        StartTime = startTime;
+    }
+
+    public BrokerNode Node { get; }
+
+    /// <summary>host:port of the first advertised listener, for a client's bootstrap.servers.</summary>
+    public string BootstrapServers => string.Join(",", Node.AdvertisedListeners.Select(l => $"{l.Host}:{l.Port}"));
+
+    /// <summary>How long <see cref="StartAsync"/> took until the listeners accepted connections.</summary>
+    public TimeSpan StartTime { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public ILogStore Store => _app.Services.GetRequiredService<ILogStore>();
+
+    /// <summary>Starts a broker. With no options: in-memory storage on an ephemeral loopback port.</summary>
+    public static Task<BrookBroker> StartAsync(BrokerOptions? options = null, CancellationToken cancellationToken = default) =>
+        StartAsync(options ?? new BrokerOptions { Listeners = ["PLAINTEXT://127.0.0.1:0"], InMemory = true }, configureApp: null, cancellationToken);
+
+    /// <summary>Starts a broker; <paramref name="configureApp"/> may add services and endpoints (the server adds HTTP).</summary>
+    public static async Task<BrookBroker> StartAsync(BrokerOptions options, Action<WebApplicationBuilder>? configureApp, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var listeners = options.Listeners.Select(ListenerEndpoint.Parse).ToList();
+        if (listeners.Count == 0) throw new ArgumentException("At least one listener is required.", nameof(options));
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        configureApp?.Invoke(builder);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
+            kestrel.AddServerHeader = false;
+            foreach (var listener in listeners)
+                kestrel.Listen(listener.BindAddress, listener.Port, l => l.UseConnectionHandler<KafkaConnectionHandler>());
+        });
+        builder.WebHost.UseShutdownTimeout(options.ShutdownTimeout);
+        AddBrokerServices(builder.Services, options);
+
+        var app = builder.Build();
+        var store = app.Services.GetRequiredService<ILogStore>();
+        _ = store; // open storage (recovery) before accepting connections
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        var node = app.Services.GetRequiredService<BrokerNode>();
+        node.AdvertisedListeners = ResolveAdvertised(options, listeners, app);
+        return new BrookBroker(app, node, clock.Elapsed);
+    }
+
+    internal static void AddBrokerServices(IServiceCollection services, BrokerOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new BrokerConfig(options.Configs));
+        services.AddSingleton(sp => CreateNode(options));
+        services.AddSingleton(sp => StorageFactory.Create(options, sp));
+        services.AddSingleton<TopicService>();
+        services.AddSingleton<PartitionWriter>();
+        services.AddSingleton<RequestDispatcher>();
+        foreach (var handler in typeof(BrookBroker).Assembly.GetTypes()
+                     .Where(t => t is { IsAbstract: false, IsClass: true } && typeof(IRequestHandler).IsAssignableFrom(t)))
+            services.AddSingleton(typeof(IRequestHandler), handler);
+    }
+
+    private static BrokerNode CreateNode(BrokerOptions options)
+    {
+        if (options.InMemory) return new BrokerNode(1, NewClusterId());
+        // meta.properties keeps the node id and cluster id stable across restarts, as Kafka's does.
+        Directory.CreateDirectory(options.DataDirectory);
+        var path = Path.Combine(options.DataDirectory, "meta.properties");
+        if (File.Exists(path))
+        {
+            var values = File.ReadAllLines(path)
+                .Where(l => l.Contains('=', StringComparison.Ordinal) && !l.StartsWith('#'))
+                .Select(l => l.Split('=', 2))
+                .ToDictionary(p => p[0].Trim(), p => p[1].Trim(), StringComparer.Ordinal);
+            if (values.TryGetValue("node.id", out var id) && values.TryGetValue("cluster.id", out var cluster))
+                return new BrokerNode(int.Parse(id, CultureInfo.InvariantCulture), cluster);
+        }
+        var node = new BrokerNode(1, NewClusterId());
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, $"version=1\nnode.id={node.NodeId}\ncluster.id={node.ClusterId}\n");
+        File.Move(temp, path, overwrite: true);
+        return node;
+    }
+
+    private static string NewClusterId() => Protocol.KafkaUuid.NewRandom().ToString();
+
+    private static List<ListenerEndpoint> ResolveAdvertised(BrokerOptions options, List<ListenerEndpoint> listeners, WebApplication app)
+    {
+        if (options.AdvertisedListeners.Count > 0) return options.AdvertisedListeners.Select(ListenerEndpoint.Parse).ToList();
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+        var result = new List<ListenerEndpoint>();
+        for (var i = 0; i < listeners.Count; i++)
+        {
+            var l = listeners[i];
+            var port = l.Port;
+            if (port == 0 && i < bound.Count && Uri.TryCreate(bound[i], UriKind.Absolute, out var uri)) port = uri.Port;
+            var host = l.Host is "" or "0.0.0.0" or "::" ? System.Net.Dns.GetHostName() : l.Host;
+            result.Add(l with { Host = host, Port = port });
+        }
+        return result;
+    }
+
+    /// <summary>Stops accepting connections, lets in-flight requests finish, then closes storage.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default) => await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Runs until the host is stopped (SIGTERM, Ctrl-C).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _app.StopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await _app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

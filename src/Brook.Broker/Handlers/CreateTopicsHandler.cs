@@ -1,0 +1,67 @@
+using Brook.Broker.Topics;
+using Brook.Protocol;
+using Brook.Protocol.Messages;
+
+namespace Brook.Broker.Handlers;
+
+/// <summary>
+/// CreateTopics (key 19). v1: validate-only and error messages; v5: flexible, and the response describes the
+/// created topic (partitions, replication factor, configs); v7: topic ids. Replication above 1 is refused on one node.
+/// </summary>
+public sealed class CreateTopicsHandler(TopicService topics, BrokerConfig config) : RequestHandler<CreateTopicsRequest, CreateTopicsResponse>
+{
+    protected override async ValueTask<CreateTopicsResponse?> HandleAsync(RequestContext context, CreateTopicsRequest request, CancellationToken cancellationToken)
+    {
+        var response = new CreateTopicsResponse();
+        var duplicates = request.Topics.GroupBy(t => t.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
+        foreach (var topic in request.Topics)
+        {
+            var result = new CreateTopicsResponse.CreatableTopicResult { Name = topic.Name };
+            response.Topics.Add(result);
+            if (duplicates.Contains(topic.Name))
+            {
+                Fail(result, ErrorCode.InvalidRequest, $"Topic '{topic.Name}' appears more than once in the request.");
+                continue;
+            }
+            if (topic.Assignments.Count > 0 && (topic.NumPartitions != -1 || topic.ReplicationFactor != -1))
+            {
+                Fail(result, ErrorCode.InvalidRequest, "Both a manual assignment and a partition count or replication factor were given.");
+                continue;
+            }
+            var partitions = topic.Assignments.Count > 0 ? topic.Assignments.Count : topic.NumPartitions;
+            var replication = topic.Assignments.Count > 0 ? topic.Assignments.Max(a => a.BrokerIds.Count) : topic.ReplicationFactor;
+            var configs = new Dictionary<string, string?>(StringComparer.Ordinal);
+            foreach (var c in topic.Configs) configs[c.Name] = c.Value;
+            var outcome = await topics.CreateAsync(topic.Name, partitions, replication, configs, request.ValidateOnly, cancellationToken).ConfigureAwait(false);
+            if (outcome.Error != ErrorCode.None)
+            {
+                Fail(result, outcome.Error, outcome.Message);
+                continue;
+            }
+            var created = outcome.Topic!;
+            result.TopicId = created.TopicId;
+            result.NumPartitions = created.PartitionCount;
+            result.ReplicationFactor = 1;
+            result.Configs = [];
+            foreach (var entry in config.DescribeTopic(created).Where(e => !e.Sensitive))
+            {
+                result.Configs.Add(new CreateTopicsResponse.CreatableTopicConfigs
+                {
+                    Name = entry.Name,
+                    Value = entry.Value,
+                    ReadOnly = entry.ReadOnly,
+                    ConfigSource = (sbyte)entry.Source,
+                    IsSensitive = entry.Sensitive,
+                });
+            }
+        }
+        return response;
+    }
+
+    private static void Fail(CreateTopicsResponse.CreatableTopicResult result, ErrorCode error, string? message)
+    {
+        result.ErrorCode = (short)error;
+        result.ErrorMessage = message;
+        result.Configs = null;
+    }
+}

@@ -1,0 +1,41 @@
+using Brook.Broker.Topics;
+using Brook.Protocol;
+using Brook.Protocol.Messages;
+
+namespace Brook.Broker.Handlers;
+
+/// <summary>DeleteTopics (key 20). v4: flexible; v5: error messages; v6: topics by name or by id.</summary>
+public sealed class DeleteTopicsHandler(TopicService topics) : RequestHandler<DeleteTopicsRequest, DeleteTopicsResponse>
+{
+    protected override async ValueTask<DeleteTopicsResponse?> HandleAsync(RequestContext context, DeleteTopicsRequest request, CancellationToken cancellationToken)
+    {
+        var response = new DeleteTopicsResponse();
+        var targets = context.ApiVersion >= 6
+            ? request.Topics.Select(t => (t.Name, t.TopicId)).ToList()
+            : request.TopicNames.Select(n => ((string?)n, KafkaUuid.Zero)).ToList();
+        foreach (var (name, id) in targets)
+        {
+            var result = new DeleteTopicsResponse.DeletableTopicResult { Name = name, TopicId = id };
+            response.Responses.Add(result);
+            var resolved = name ?? topics.Store.GetTopic(id)?.Name;
+            if (resolved is null)
+            {
+                result.ErrorCode = (short)(id.IsZero ? ErrorCode.InvalidRequest : ErrorCode.UnknownTopicId);
+                result.ErrorMessage = "No such topic.";
+                continue;
+            }
+            var outcome = await topics.DeleteAsync(resolved, cancellationToken).ConfigureAwait(false);
+            result.Name = resolved;
+            if (outcome.Error != ErrorCode.None)
+            {
+                result.ErrorCode = (short)outcome.Error;
+                result.ErrorMessage = outcome.Message;
+            }
+            else
+            {
+                result.TopicId = outcome.Topic!.TopicId;
+            }
+        }
+        return response;
+    }
+}

@@ -1,0 +1,47 @@
+using Brook.Protocol;
+using Brook.Protocol.Messages;
+using Brook.Storage;
+
+namespace Brook.Broker.Handlers;
+
+/// <summary>
+/// ListOffsets (key 2). Special timestamps: -1 latest, -2 earliest, -3 max timestamp (v7), -4 earliest local (v8),
+/// -5 latest tiered (v9). v0 answers with a list of old-style offsets. v2: isolation level; v4: leader epoch.
+/// </summary>
+public sealed class ListOffsetsHandler(ILogStore store) : RequestHandler<ListOffsetsRequest, ListOffsetsResponse>
+{
+    protected override async ValueTask<ListOffsetsResponse?> HandleAsync(RequestContext context, ListOffsetsRequest request, CancellationToken cancellationToken)
+    {
+        var response = new ListOffsetsResponse();
+        foreach (var topic in request.Topics)
+        {
+            var topicResult = new ListOffsetsResponse.ListOffsetsTopicResponse { Name = topic.Name };
+            response.Topics.Add(topicResult);
+            foreach (var partition in topic.Partitions)
+            {
+                var result = new ListOffsetsResponse.ListOffsetsPartitionResponse { PartitionIndex = partition.PartitionIndex, LeaderEpoch = 0 };
+                topicResult.Partitions.Add(result);
+                var log = store.GetPartition(topic.Name, partition.PartitionIndex);
+                if (log is null)
+                {
+                    result.ErrorCode = (short)ErrorCode.UnknownTopicOrPartition;
+                    result.LeaderEpoch = -1;
+                    continue;
+                }
+                var found = await LookupAsync(log, partition.Timestamp, cancellationToken).ConfigureAwait(false);
+                result.Timestamp = found?.Timestamp ?? -1;
+                result.Offset = found?.Offset ?? -1;
+                if (context.ApiVersion == 0) result.OldStyleOffsets = found is { } f ? [f.Offset] : [];
+            }
+        }
+        return response;
+    }
+
+    private static async ValueTask<TimestampOffset?> LookupAsync(IPartitionLog log, long timestamp, CancellationToken cancellationToken) => timestamp switch
+    {
+        -1 or -5 => new TimestampOffset(-1, log.HighWatermark),
+        -2 or -4 => new TimestampOffset(-1, log.LogStartOffset),
+        -3 => await log.FindMaxTimestampAsync(cancellationToken).ConfigureAwait(false),
+        _ => await log.FindOffsetByTimestampAsync(timestamp, cancellationToken).ConfigureAwait(false),
+    };
+}

@@ -1,0 +1,51 @@
+using System.Runtime.InteropServices;
+using Brook.Broker.Topics;
+using Brook.Protocol;
+using Brook.Protocol.Messages;
+
+namespace Brook.Broker.Handlers;
+
+/// <summary>
+/// Produce (key 0), versions 3+ (record batch v2 only). v5: log start offset; v8: per-batch record errors and
+/// an error message; v9: flexible. acks=0 gets no response at all.
+/// </summary>
+public sealed class ProduceHandler(PartitionWriter writer) : RequestHandler<ProduceRequest, ProduceResponse>
+{
+    protected override async ValueTask<ProduceResponse?> HandleAsync(RequestContext context, ProduceRequest request, CancellationToken cancellationToken)
+    {
+        var response = new ProduceResponse();
+        var acksValid = request.Acks is -1 or 0 or 1;
+        // Partitions are appended concurrently; each partition's appends are serialized by its log.
+        var pending = new List<(ProduceResponse.PartitionProduceResponse Response, ValueTask<AppendOutcome> Append)>();
+        foreach (var topic in request.TopicData)
+        {
+            var topicResponse = new ProduceResponse.TopicProduceResponse { Name = topic.Name };
+            response.Responses.Add(topicResponse);
+            foreach (var partition in topic.PartitionData)
+            {
+                var partitionResponse = new ProduceResponse.PartitionProduceResponse { Index = partition.Index, BaseOffset = -1 };
+                topicResponse.PartitionResponses.Add(partitionResponse);
+                if (!acksValid)
+                {
+                    partitionResponse.ErrorCode = (short)ErrorCode.InvalidRequiredAcks;
+                    continue;
+                }
+                // The request frame is a pooled buffer owned by this request, so its records may be patched in place.
+                var records = partition.Records is { } r ? MemoryMarshal.AsMemory(r) : Memory<byte>.Empty;
+                pending.Add((partitionResponse, writer.AppendAsync(topic.Name, partition.Index, records, request.Acks, request.TransactionalId, cancellationToken)));
+            }
+        }
+        foreach (var (partitionResponse, append) in pending)
+        {
+            var outcome = await append.ConfigureAwait(false);
+            partitionResponse.ErrorCode = (short)outcome.Error;
+            partitionResponse.ErrorMessage = outcome.Message;
+            partitionResponse.BaseOffset = outcome.BaseOffset;
+            partitionResponse.LogAppendTimeMs = outcome.LogAppendTime;
+            partitionResponse.LogStartOffset = outcome.LogStartOffset;
+            if (outcome.BatchIndex is { } batchIndex && context.ApiVersion >= 8)
+                partitionResponse.RecordErrors.Add(new ProduceResponse.BatchIndexAndErrorMessage { BatchIndex = batchIndex, BatchIndexErrorMessage = outcome.Message });
+        }
+        return request.Acks == 0 ? null : response;
+    }
+}

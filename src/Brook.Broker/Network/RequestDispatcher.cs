@@ -1,0 +1,84 @@
+using Brook.Broker.Handlers;
+using Brook.Protocol;
+using Brook.Protocol.Messages;
+using Microsoft.Extensions.Logging;
+
+namespace Brook.Broker.Network;
+
+/// <summary>
+/// Decodes a request frame, routes it to the handler registered for its API key and encodes the response.
+/// The set of registered handlers is the set of APIs the broker advertises in ApiVersions.
+/// </summary>
+public sealed partial class RequestDispatcher
+{
+    private readonly IRequestHandler?[] _handlers;
+    private readonly ApiDescriptor?[] _descriptors;
+    private readonly ILogger<RequestDispatcher> _logger;
+
+    public RequestDispatcher(IEnumerable<IRequestHandler> handlers, ILogger<RequestDispatcher> logger)
+    {
+        _logger = logger;
+        var list = handlers.ToList();
+        var maxKey = Math.Max(list.Count == 0 ? 0 : list.Max(h => h.ApiKey), ApiCatalog.All.Max(a => a.Key));
+        _handlers = new IRequestHandler?[maxKey + 1];
+        _descriptors = new ApiDescriptor?[maxKey + 1];
+        foreach (var a in ApiCatalog.All) _descriptors[a.Key] = a;
+        foreach (var h in list)
+        {
+            if (_handlers[h.ApiKey] is not null) throw new InvalidOperationException($"Two handlers for API key {h.ApiKey}.");
+            _handlers[h.ApiKey] = h;
+        }
+    }
+
+    /// <summary>The registered handlers ordered by API key (ApiVersions is built from these).</summary>
+    public IEnumerable<IRequestHandler> Handlers => _handlers.Where(h => h is not null)!;
+
+    /// <summary>
+    /// Handles one frame (header + body, without the size prefix). Writes the framed response into
+    /// <paramref name="output"/> and returns true; returns false with nothing written when the request gets no
+    /// response. Throws <see cref="ProtocolException"/> when the connection must be closed.
+    /// </summary>
+    public async ValueTask<bool> DispatchAsync(ReadOnlyMemory<byte> frame, ConnectionInfo connection, ProtocolWriter output, CancellationToken cancellationToken)
+    {
+        var (apiKey, apiVersion, correlationId) = RequestHeader.Peek(frame.Span);
+        var handler = apiKey >= 0 && apiKey < _handlers.Length ? _handlers[apiKey] : null;
+        var descriptor = apiKey >= 0 && apiKey < _descriptors.Length ? _descriptors[apiKey] : null;
+        if (handler is null || descriptor is null)
+            throw new ProtocolException($"Unsupported API key {apiKey} (version {apiVersion}) from {connection.RemoteEndPoint}.");
+
+        if (apiVersion < handler.MinVersion || apiVersion > handler.MaxVersion)
+        {
+            if (apiKey == ApiKeys.ApiVersions)
+            {
+                // Clients send their newest ApiVersions first and fall back to the version range we report (KIP-511).
+                WriteResponse(output, correlationId, 0, ApiVersionsHandler.UnsupportedVersionResponse(Handlers), 0);
+                return true;
+            }
+            throw new ProtocolException($"Unsupported version {apiVersion} of API {descriptor.Name} from {connection.RemoteEndPoint}.");
+        }
+
+        var reader = new ProtocolReader(frame);
+        var header = new RequestHeader();
+        header.Read(ref reader, descriptor.RequestHeaderVersion(apiVersion));
+        var request = handler.CreateRequest();
+        request.Read(ref reader, apiVersion);
+
+        using var context = new RequestContext { Header = header, RemoteEndPoint = connection.RemoteEndPoint, ConnectionId = connection.Id };
+        var response = await handler.HandleAsync(context, request, cancellationToken).ConfigureAwait(false);
+        if (response is null) return false;
+        WriteResponse(output, correlationId, descriptor.ResponseHeaderVersion(apiVersion), response, apiVersion);
+        return true;
+    }
+
+    private static void WriteResponse(ProtocolWriter output, int correlationId, short headerVersion, IApiMessage response, short version)
+    {
+        var start = output.Length;
+        output.WriteInt32(0); // size, patched below
+        new ResponseHeader { CorrelationId = correlationId }.Write(output, headerVersion);
+        response.Write(output, version);
+        output.PatchInt32(start, output.Length - start - 4);
+    }
+}
+
+/// <summary>The peer of a connection, for logs and handlers.</summary>
+public sealed record ConnectionInfo(string Id, System.Net.EndPoint? RemoteEndPoint);
