@@ -35,7 +35,7 @@ public sealed class BrookBroker : IAsyncDisposable
     /// <summary>host:port of the first advertised listener, for a client's bootstrap.servers.</summary>
     public string BootstrapServers => string.Join(",", Node.AdvertisedListeners.Select(l => $"{l.Host}:{l.Port}"));
 
-    /// <summary>How long <see cref="StartAsync"/> took until the listeners accepted connections.</summary>
+    /// <summary>How long starting took until the listeners accepted connections.</summary>
     public TimeSpan StartTime { get; }
 
     public IServiceProvider Services => _app.Services;

@@ -7,8 +7,7 @@ internal static class StorageFactory
 {
     public static ILogStore Create(BrokerOptions options, IServiceProvider services)
     {
-        _ = services;
-        if (options.InMemory) return new InMemoryLogStore();
+        if (options.InMemory) return new InMemoryLogStore(services.GetService(typeof(TimeProvider)) as TimeProvider);
         throw new NotSupportedException("Disk storage is wired in once Brook.Storage provides it.");
     }
 }

@@ -56,7 +56,13 @@ public sealed class ProduceConsumeTests : IAsyncLifetime
             InMemory = true,
             Configs = { ["auto.create.topics.enable"] = "false" },
         });
-        using var producer = Clients.Producer(broker, c => c.MessageTimeoutMs = 3000);
+        using var admin = Clients.Admin(broker);
+        var metadata = admin.GetMetadata("no-such-topic", TimeSpan.FromSeconds(10));
+        Assert.Equal(ErrorCode.UnknownTopicOrPart, metadata.Topics[0].Error.Code);
+        Assert.DoesNotContain(broker.Store.ListTopics(), t => t.Name == "no-such-topic");
+
+        // librdkafka fails the message with the broker's error once the metadata propagation window has passed.
+        using var producer = Clients.Producer(broker, c => c.Set("topic.metadata.propagation.max.ms", "500"));
         var ex = await Assert.ThrowsAsync<ProduceException<string, string>>(() =>
             producer.ProduceAsync("no-such-topic", new Message<string, string> { Key = "k", Value = "v" }));
         Assert.Equal(ErrorCode.UnknownTopicOrPart, ex.Error.Code);
