@@ -85,6 +85,7 @@ public sealed class BrookBroker : IAsyncDisposable
         services.AddSingleton(sp => StorageFactory.Create(options, sp));
         services.AddSingleton<TopicService>();
         services.AddSingleton<PartitionWriter>();
+        services.AddSingleton<TopicConfigChanges>();
         services.AddSingleton<RequestDispatcher>();
         foreach (var handler in typeof(BrookBroker).Assembly.GetTypes()
                      .Where(t => t is { IsAbstract: false, IsClass: true } && typeof(IRequestHandler).IsAssignableFrom(t)))
