@@ -195,6 +195,8 @@ public static class CompressionCodecs
     private static DecompressionStatus DecompressGzip(ReadOnlyMemory<byte> source, PooledBuffer destination, long limit, out string? detail)
     {
         detail = null;
+        // GZipStream writes nothing at all for empty input.
+        if (source.IsEmpty) return DecompressionStatus.Ok;
         var start = destination.Length;
         using (var gzip = new GZipStream(OpenRead(source), CompressionMode.Decompress))
         {
