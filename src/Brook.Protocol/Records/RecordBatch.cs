@@ -85,6 +85,7 @@ public readonly struct DecompressedRecords : IDisposable
 /// read). A trailing incomplete batch, which Fetch responses may end with, ends the walk without an error and is
 /// reported by <see cref="TrailingPartialBytes"/>. A batch whose length or magic is impossible throws
 /// <see cref="ProtocolException"/>. CRCs are not checked here.
+/// <c>foreach</c> walks a copy of this struct; call <see cref="MoveNext"/> directly to read the trailing-bytes report afterwards.
 /// </summary>
 public struct RecordBatchEnumerator
 {
