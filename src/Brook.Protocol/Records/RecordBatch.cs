@@ -64,6 +64,7 @@ public readonly struct DecompressedRecords : IDisposable
     public static DecompressedRecords Create(ReadOnlyMemory<byte> batch, int maxDecompressedBytes)
     {
         var header = new RecordBatchHeader(batch.Span);
+        if (header.Magic != RecordBatch.CurrentMagic) throw new ProtocolException($"Record batch magic {header.Magic} is not supported.");
         if (header.TotalSize > batch.Length || header.BatchLength < RecordBatch.MinBatchLength)
             throw new ProtocolException($"Record batch length {header.BatchLength} does not fit the {batch.Length} bytes given.");
         var section = batch[RecordBatchHeader.Size..header.TotalSize];
