@@ -110,7 +110,10 @@ public static class CompressionCodecs
         }
     }
 
-    /// <summary>Decompresses, appending to <paramref name="destination"/>; returns the number of bytes appended.</summary>
+    /// <summary>
+    /// Decompresses, appending to <paramref name="destination"/>; returns the number of bytes appended. On a
+    /// <see cref="ProtocolException"/> the destination may hold partial output.
+    /// </summary>
     public static int Decompress(CompressionType type, ReadOnlyMemory<byte> source, PooledBuffer destination, int maxOutputBytes)
     {
         var before = destination.Length;

@@ -64,6 +64,7 @@ public readonly struct DecompressedRecords : IDisposable
     public static DecompressedRecords Create(ReadOnlyMemory<byte> batch, int maxDecompressedBytes)
     {
         var header = new RecordBatchHeader(batch.Span);
+        if (header.Magic != RecordBatch.CurrentMagic) throw new ProtocolException($"Record batch magic {header.Magic} is not supported.");
         if (header.TotalSize > batch.Length || header.BatchLength < RecordBatch.MinBatchLength)
             throw new ProtocolException($"Record batch length {header.BatchLength} does not fit the {batch.Length} bytes given.");
         var section = batch[RecordBatchHeader.Size..header.TotalSize];
@@ -85,6 +86,7 @@ public readonly struct DecompressedRecords : IDisposable
 /// read). A trailing incomplete batch, which Fetch responses may end with, ends the walk without an error and is
 /// reported by <see cref="TrailingPartialBytes"/>. A batch whose length or magic is impossible throws
 /// <see cref="ProtocolException"/>. CRCs are not checked here.
+/// <c>foreach</c> walks a copy of this struct; call <see cref="MoveNext"/> directly to read the trailing-bytes report afterwards.
 /// </summary>
 public struct RecordBatchEnumerator
 {

@@ -8,7 +8,11 @@ namespace Brook.Protocol.Records;
 /// </summary>
 public static class RecordBatchRecompressor
 {
-    /// <summary>Writes the rewritten batch to <paramref name="destination"/>; throws <see cref="ProtocolException"/> on a corrupt batch.</summary>
+    /// <summary>
+    /// Writes the rewritten batch to <paramref name="destination"/>. Meant for batches already checked by
+    /// <see cref="RecordBatchValidator"/>; the source CRC is not checked again. Throws <see cref="ProtocolException"/>
+    /// when the batch cannot be read or its records exceed <paramref name="maxDecompressedBytes"/>.
+    /// </summary>
     public static void Recompress(ReadOnlyMemory<byte> batch, CompressionType target, ProtocolWriter destination, int maxDecompressedBytes)
     {
         var header = new RecordBatchHeader(batch.Span);

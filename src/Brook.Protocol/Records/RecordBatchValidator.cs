@@ -103,6 +103,10 @@ public static class RecordBatchValidator
         if (bytes.Length < RecordBatchHeader.LogOverhead)
             return (RecordValidationOutcome.Corrupt, $"{bytes.Length} trailing bytes are too few for a batch.", 0);
         var batchLength = BinaryPrimitives.ReadInt32BigEndian(bytes[RecordBatchHeader.LengthPosition..]);
+        // Old-format messages keep the magic byte at the same position but can be shorter than a v2 header.
+        if (batchLength is >= 5 and < RecordBatch.MinBatchLength && bytes.Length > RecordBatchHeader.MagicPosition
+            && (sbyte)bytes[RecordBatchHeader.MagicPosition] is 0 or 1)
+            return (RecordValidationOutcome.UnsupportedMagic, $"Record batch magic {(sbyte)bytes[RecordBatchHeader.MagicPosition]} is not accepted; only magic 2.", 0);
         if (batchLength < RecordBatch.MinBatchLength)
             return (RecordValidationOutcome.Corrupt, $"Batch length {batchLength} is below the minimum of {RecordBatch.MinBatchLength}.", 0);
         if (batchLength > bytes.Length - RecordBatchHeader.LogOverhead)

@@ -106,6 +106,18 @@ public class RecordBatchValidatorTests
     }
 
     [Fact]
+    public void A_short_old_format_message_is_an_invalid_record_rather_than_corrupt()
+    {
+        // A magic 0 message: offset, size 20, crc, magic 0, attributes, null key, 5-byte value.
+        var message = new byte[12 + 20];
+        BinaryPrimitives.WriteInt32BigEndian(message.AsSpan(8), 20);
+        message[16] = 0;
+        BinaryPrimitives.WriteInt32BigEndian(message.AsSpan(18), -1);
+        BinaryPrimitives.WriteInt32BigEndian(message.AsSpan(22), 5);
+        AssertRejected(message, RecordValidationOutcome.UnsupportedMagic, 87);
+    }
+
+    [Fact]
     public void A_record_count_that_disagrees_with_the_records_is_invalid()
     {
         // Count and last offset delta agree with each other but not with the three records present.
