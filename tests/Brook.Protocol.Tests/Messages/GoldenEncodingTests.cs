@@ -176,6 +176,27 @@ public class GoldenEncodingTests
     }
 
     [Fact]
+    public void Unknown_tags_are_written_in_ascending_order_among_known_ones()
+    {
+        // At v12 tag 1 (ReplicaState, v15+) is unknown, so it is kept raw and must still follow tag 0.
+        byte[] wire =
+        [
+            0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x7F, 0xFF, 0xFF, 0xFF, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF,
+            0x01, 0x01, 0x01, // no topics, no forgotten topics, RackId ""
+            0x02, // two tagged fields
+            0x00, 0x02, 0x02, (byte)'c', // tag 0: ClusterId "c"
+            0x01, 0x01, 0xAB, // tag 1: unknown at this version
+        ];
+        var decoded = Decode<FetchRequest>(wire, 12);
+        Assert.Equal("c", decoded.ClusterId);
+        var unknown = Assert.Single(decoded.UnknownTaggedFields!);
+        Assert.Equal(1, unknown.Tag);
+        Assert.Equal([0xAB], unknown.Data);
+        Assert.Equal(wire, MessageCases.Encode(decoded, 12));
+    }
+
+    [Fact]
     public void Produce_request_v3_keeps_records_as_an_int32_sized_blob()
     {
         var request = new ProduceRequest

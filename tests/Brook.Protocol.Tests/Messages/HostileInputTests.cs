@@ -111,6 +111,41 @@ public class HostileInputTests
     }
 
     [Fact]
+    public void Random_header_bytes_fail_only_with_protocol_exception()
+    {
+        var random = new Random(13);
+        for (var i = 0; i < 3000; i++)
+        {
+            var buffer = new byte[random.Next(0, 32)];
+            random.NextBytes(buffer);
+            var headerVersion = (short)(i % 3);
+            try
+            {
+                var reader = new ProtocolReader(buffer);
+                new RequestHeader().Read(ref reader, headerVersion);
+            }
+            catch (ProtocolException)
+            {
+            }
+            try
+            {
+                var reader = new ProtocolReader(buffer);
+                new ResponseHeader().Read(ref reader, (short)(headerVersion % 2));
+            }
+            catch (ProtocolException)
+            {
+            }
+            try
+            {
+                RequestHeader.Peek(buffer);
+            }
+            catch (ProtocolException)
+            {
+            }
+        }
+    }
+
+    [Fact]
     public void Consumer_protocol_bytes_fail_only_with_protocol_exception()
     {
         var random = new Random(11);
