@@ -333,8 +333,9 @@ public sealed class DiskLogStore : ILogStore
             {
                 if (await LogCleaner.CleanAsync(partition, TimeProvider, force: false, cancellationToken).ConfigureAwait(false)) cleaned++;
             }
-            catch (ObjectDisposedException)
+            catch (Exception e) when (e is ObjectDisposedException or FileNotFoundException)
             {
+                // Topic deleted or segment removed by retention meanwhile; the next run starts afresh.
             }
         }
         return cleaned;

@@ -17,7 +17,8 @@ namespace Brook.Storage;
 internal sealed class DiskPartitionLog : IPartitionLog
 {
     private const string CheckpointFileName = "partition.checkpoint";
-    private const int MaxReadAttempts = 4;
+    private const int MaxReadAttempts = 100;
+    private static readonly TimeSpan RetiredHandleGrace = TimeSpan.FromSeconds(30);
 
     private readonly DiskLogStore _store;
     private readonly SemaphoreSlim _appendLock = new(1, 1);
@@ -33,6 +34,8 @@ internal sealed class DiskPartitionLog : IPartitionLog
     private long _logEndOffset;
     private long _highWatermark;
     private bool _closed;
+    private int _cleaning;
+    private readonly List<(Microsoft.Win32.SafeHandles.SafeFileHandle Handle, long RetiredAt)> _retiredHandles = []; // guarded by the append lock
 
     private DiskPartitionLog(DiskLogStore store, string topic, int partition, string directory, LogConfig config)
     {
@@ -73,10 +76,8 @@ internal sealed class DiskPartitionLog : IPartitionLog
     {
         System.IO.Directory.CreateDirectory(directory);
         var log = new DiskPartitionLog(store, topic, partition, directory, config);
-        foreach (var leftover in System.IO.Directory.EnumerateFiles(directory, "*.tmp").Concat(System.IO.Directory.EnumerateFiles(directory, "*.cleaned")))
-        {
-            File.Delete(leftover);
-        }
+        foreach (var leftover in System.IO.Directory.EnumerateFiles(directory, "*.tmp")) File.Delete(leftover);
+        LogCleaner.DeleteStaging(directory);
         var (logStart, recoveryPoint) = log.ReadCheckpoint();
         var baseOffsets = System.IO.Directory.EnumerateFiles(directory, "*.log")
             .Select(f => LogSegment.TryParseBaseOffset(f, out var b) ? b : -1)
@@ -157,43 +158,36 @@ internal sealed class DiskPartitionLog : IPartitionLog
 
     public ValueTask<ReadResult> ReadAsync(long offset, int maxBytes, bool minOneBatch, long maxOffset, CancellationToken cancellationToken = default)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return ValueTask.FromResult(ReadOnce(offset, maxBytes, minOneBatch, maxOffset));
-            }
-            catch (Exception e) when (attempt < MaxReadAttempts && e is ObjectDisposedException or FileNotFoundException)
-            {
-                // A segment was deleted or its handle evicted while reading; retry against a fresh snapshot.
-            }
-        }
+        return RetryOnSegmentChange(() => ValueTask.FromResult(ReadOnce(offset, maxBytes, minOneBatch, maxOffset)));
     }
 
     public ValueTask<TimestampOffset?> FindOffsetByTimestampAsync(long timestamp, CancellationToken cancellationToken = default)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return ValueTask.FromResult(FindOffsetByTimestamp(timestamp));
-            }
-            catch (Exception e) when (attempt < MaxReadAttempts && e is ObjectDisposedException or FileNotFoundException)
-            {
-            }
-        }
+        return RetryOnSegmentChange(() => ValueTask.FromResult(FindOffsetByTimestamp(timestamp)));
     }
 
     public ValueTask<TimestampOffset?> FindMaxTimestampAsync(CancellationToken cancellationToken = default)
     {
+        return RetryOnSegmentChange(() => ValueTask.FromResult(FindMaxTimestamp()));
+    }
+
+    /// <summary>
+    /// Runs a lock-free read, retrying when a segment it used was deleted, replaced by the cleaner (retired just before
+    /// the new list is published) or had its cached handle evicted. Each cause clears within one swap, so retries are
+    /// bounded; a spin wait lets the swapping thread finish.
+    /// </summary>
+    private T RetryOnSegmentChange<T>(Func<T> read)
+    {
+        var spinner = new SpinWait();
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return ValueTask.FromResult(FindMaxTimestamp());
+                return read();
             }
-            catch (Exception e) when (attempt < MaxReadAttempts && e is ObjectDisposedException or FileNotFoundException)
+            catch (Exception e) when (e is ObjectDisposedException or FileNotFoundException && !_closed && attempt < MaxReadAttempts)
             {
+                spinner.SpinOnce();
             }
         }
     }
@@ -320,6 +314,8 @@ internal sealed class DiskPartitionLog : IPartitionLog
                 segments[^1].CloseForAppends(flush: false);
             }
             foreach (var segment in segments) _store.Handles.Evict(segment);
+            foreach (var (handle, _) in _retiredHandles) handle.Dispose();
+            _retiredHandles.Clear();
         }
         finally
         {
@@ -342,6 +338,25 @@ internal sealed class DiskPartitionLog : IPartitionLog
             _appendLock.Release();
         }
     }
+
+    /// <summary>Holds a replaced segment's handle for <see cref="RetiredHandleGrace"/> so in-flight readers can finish; caller holds the append lock.</summary>
+    internal void KeepRetiredHandle(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    {
+        var now = Environment.TickCount64;
+        _retiredHandles.RemoveAll(r =>
+        {
+            if (now - r.RetiredAt < (long)RetiredHandleGrace.TotalMilliseconds) return false;
+            r.Handle.Dispose();
+            return true;
+        });
+        _retiredHandles.Add((handle, now));
+    }
+
+    internal bool TryBeginCleaning() => Interlocked.CompareExchange(ref _cleaning, 1, 0) == 0;
+
+    internal void EndCleaning() => Volatile.Write(ref _cleaning, 0);
+
+    internal void EvictHandle(LogSegment segment) => _store.Handles.Evict(segment);
 
     /// <summary>Replaces the segment list; caller holds the append lock.</summary>
     internal void PublishSegments(ImmutableArray<LogSegment> segments) => ImmutableInterlocked.InterlockedExchange(ref _segments, segments);

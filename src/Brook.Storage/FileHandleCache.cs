@@ -32,6 +32,7 @@ internal sealed class FileHandleCache : IDisposable
                 return node.Value.Handle;
             }
         }
+        if (segment.IsRetired) return segment.RetiredHandle ?? throw new ObjectDisposedException(segment.LogPath);
         // Opened outside the lock; a racing opener for the same segment just loses and closes its handle.
         var handle = File.OpenHandle(segment.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         lock (_lock)

@@ -43,6 +43,7 @@ internal sealed class LogSegment
     private SafeFileHandle? _log;
     private SafeFileHandle? _offsetIndexWriter;
     private SafeFileHandle? _timeIndexWriter;
+    private bool _retired;
 
     private LogSegment(string directory, long baseOffset)
     {
@@ -56,11 +57,17 @@ internal sealed class LogSegment
 
     public long BaseOffset { get; }
 
-    public string LogPath { get; }
+    public string LogPath { get; private set; }
 
-    public string IndexPath { get; }
+    public string IndexPath { get; private set; }
 
-    public string TimeIndexPath { get; }
+    public string TimeIndexPath { get; private set; }
+
+    /// <summary>
+    /// Set once the segment was replaced (compaction) or deleted; its path may now name other bytes, so no new
+    /// handle may be opened for it. Readers holding an old snapshot retry with a fresh one.
+    /// </summary>
+    public bool IsRetired => Volatile.Read(ref _retired);
 
     /// <summary>Bytes of whole batches readers may see.</summary>
     public long Size => Volatile.Read(ref _size);
@@ -230,8 +237,44 @@ internal sealed class LogSegment
         }
     }
 
+    public void Retire() => Volatile.Write(ref _retired, true);
+
+    /// <summary>A handle on this segment's bytes kept after a replacement renamed other bytes over its path.</summary>
+    public SafeFileHandle? RetiredHandle { get; private set; }
+
+    /// <summary>
+    /// Retires the segment before its path is reused, keeping one handle on the old bytes so readers holding an older
+    /// segment list can finish; the owner disposes the handle after a grace period.
+    /// </summary>
+    public SafeFileHandle RetireKeepingHandle()
+    {
+        RetiredHandle = File.OpenHandle(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        Retire();
+        return RetiredHandle;
+    }
+
+    /// <summary>
+    /// Moves this (closed, not yet published) segment's files into <paramref name="directory"/>, replacing the files of
+    /// a segment with the same base offset. The old index files go first and the log is renamed before the new
+    /// indexes, so a crash at any point leaves either old or new log bytes with missing indexes (rebuilt on open),
+    /// never indexes describing other bytes.
+    /// </summary>
+    public void MoveFilesTo(string directory)
+    {
+        var stem = Path.Combine(directory, FileStem(BaseOffset));
+        File.Delete(stem + ".index");
+        File.Delete(stem + ".timeindex");
+        File.Move(LogPath, stem + ".log", overwrite: true);
+        File.Move(IndexPath, stem + ".index", overwrite: true);
+        File.Move(TimeIndexPath, stem + ".timeindex", overwrite: true);
+        LogPath = stem + ".log";
+        IndexPath = stem + ".index";
+        TimeIndexPath = stem + ".timeindex";
+    }
+
     public void DeleteFiles()
     {
+        Retire();
         CloseForAppends(flush: false);
         File.Delete(LogPath);
         File.Delete(IndexPath);
