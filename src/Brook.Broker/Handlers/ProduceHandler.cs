@@ -32,7 +32,7 @@ public sealed class ProduceHandler(PartitionWriter writer) : RequestHandler<Prod
                 }
                 // The request frame is a pooled buffer owned by this request, so its records may be patched in place.
                 var records = partition.Records is { } r ? MemoryMarshal.AsMemory(r) : Memory<byte>.Empty;
-                pending.Add((partitionResponse, writer.AppendAsync(topic.Name, partition.Index, records, request.Acks, request.TransactionalId, cancellationToken)));
+                pending.Add((partitionResponse, writer.AppendAsync(topic.Name, partition.Index, records, request.Acks, context.ApiVersion, cancellationToken)));
             }
         }
         foreach (var (partitionResponse, append) in pending)
