@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Brook.Broker.Telemetry;
 using Brook.Broker.Topics;
 using Brook.Protocol;
 using Brook.Protocol.Messages;
@@ -9,7 +10,7 @@ namespace Brook.Broker.Handlers;
 /// Produce (key 0), versions 3+ (record batch v2 only). v5: log start offset; v8: per-batch record errors and
 /// an error message; v9: flexible. acks=0 gets no response at all.
 /// </summary>
-public sealed class ProduceHandler(PartitionWriter writer) : RequestHandler<ProduceRequest, ProduceResponse>
+public sealed class ProduceHandler(PartitionWriter writer, BrokerMetrics metrics) : RequestHandler<ProduceRequest, ProduceResponse>
 {
     protected override async ValueTask<ProduceResponse?> HandleAsync(RequestContext context, ProduceRequest request, CancellationToken cancellationToken)
     {
@@ -39,6 +40,7 @@ public sealed class ProduceHandler(PartitionWriter writer) : RequestHandler<Prod
         {
             var outcome = await append.ConfigureAwait(false);
             partitionResponse.ErrorCode = (short)outcome.Error;
+            if (outcome.Error != ErrorCode.None) metrics.ErrorReturned("Produce", outcome.Error);
             partitionResponse.ErrorMessage = outcome.Message;
             partitionResponse.BaseOffset = outcome.BaseOffset;
             partitionResponse.LogAppendTimeMs = outcome.LogAppendTime;

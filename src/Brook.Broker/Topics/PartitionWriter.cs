@@ -1,3 +1,4 @@
+using Brook.Broker.Telemetry;
 using Brook.Protocol;
 using Brook.Protocol.Records;
 using Brook.Storage;
@@ -15,7 +16,7 @@ public readonly record struct AppendOutcome(ErrorCode Error, string? Message, lo
 /// topic's size and timestamp rules, recompresses when the topic's compression.type asks for another codec, and
 /// appends the batch as bytes. Expected failures are returned as error codes.
 /// </summary>
-public sealed class PartitionWriter(ILogStore store, BrokerConfig config, TimeProvider time)
+public sealed class PartitionWriter(ILogStore store, BrokerConfig config, TimeProvider time, BrokerMetrics metrics)
 {
     /// <summary>Most bytes one batch may decompress to; a bound against compression bombs.</summary>
     public const int MaxDecompressedBatchBytes = 64 * 1024 * 1024;
@@ -46,6 +47,7 @@ public sealed class PartitionWriter(ILogStore store, BrokerConfig config, TimePr
         try
         {
             var appended = await log.AppendAsync(records, options, cancellationToken).ConfigureAwait(false);
+            metrics.Appended(topicName, validation.Bytes, validation.RecordCount);
             return new AppendOutcome(ErrorCode.None, null, appended.BaseOffset,
                 settings.MessageTimestampType == TimestampType.LogAppendTime ? appended.LogAppendTime : -1, appended.LogStartOffset, null);
         }
