@@ -306,4 +306,21 @@ public sealed class DiskLogStoreTests : IDisposable
 
         Assert.Equal(6, log.RecoveryPoint);
     }
+
+    [Fact]
+    public async Task Reopening_many_partitions_opens_no_files_until_they_are_used()
+    {
+        if (!Directory.Exists("/proc/self/fd")) return; // descriptor counting needs Linux
+        await using (var store = await OpenAsync())
+        {
+            await store.CreateTopicAsync("wide", 200, new Dictionary<string, string>());
+            for (var p = 0; p < 200; p++) await store.GetPartition("wide", p)!.AppendAsync(TestBatches.OfSize(1, 10), CreateTime);
+        }
+        var before = Directory.GetFiles("/proc/self/fd").Length;
+
+        await using var reopened = await OpenAsync();
+
+        Assert.Equal(1, reopened.GetPartition("wide", 199)!.LogEndOffset);
+        Assert.InRange(Directory.GetFiles("/proc/self/fd").Length - before, -50, 50);
+    }
 }
