@@ -124,6 +124,7 @@ public abstract class LogStoreContractTests : IAsyncLifetime
         Assert.Null(Store.GetPartition("orders", 0));
         await waiter.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(StoreStatus.UnknownTopic, await Store.DeleteTopicAsync("orders"));
+        await Assert.ThrowsAsync<StorageException>(async () => await AppendAsync(log, TestBatches.OfSize(1, 10)));
     }
 
     [Fact]
