@@ -323,4 +323,16 @@ public sealed class DiskLogStoreTests : IDisposable
         Assert.Equal(1, reopened.GetPartition("wide", 199)!.LogEndOffset);
         Assert.InRange(Directory.GetFiles("/proc/self/fd").Length - before, -50, 50);
     }
+
+    [Fact]
+    public async Task Background_task_applies_retention_on_its_timer()
+    {
+        await using var store = await DiskLogStore.OpenAsync(new DiskLogStoreOptions(_directory.Path) { BackgroundInterval = TimeSpan.FromMilliseconds(20) });
+        await store.CreateTopicAsync("events", 1, new Dictionary<string, string> { ["segment.bytes"] = "200", ["retention.ms"] = "1000" });
+        var log = store.GetPartition("events", 0)!;
+        // Record timestamps from 1970 are far past retention by the system clock.
+        for (var i = 0; i < 3; i++) await log.AppendAsync(TestBatches.OfSize(1, 50, baseTimestamp: 1_000), CreateTime);
+
+        Assert.True(SpinWait.SpinUntil(() => log.LogStartOffset == 3, TimeSpan.FromSeconds(30)), $"log start {log.LogStartOffset}");
+    }
 }
