@@ -11,12 +11,13 @@ server="src/Brook.Server/bin/$config/net10.0/brook-server.dll"
 work="$(mktemp -d)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 bootstrap="127.0.0.1:$port"
+http_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 start_server() {
-  dotnet "$server" --listeners "PLAINTEXT://$bootstrap" --data-dir "$work/data" >>"$work/server.log" 2>&1 &
+  dotnet "$server" --listeners "PLAINTEXT://$bootstrap" --data-dir "$work/data" --http "http://127.0.0.1:$http_port" >>"$work/server.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 100); do
     if kcat -b "$bootstrap" -L -m 1 >/dev/null 2>&1; then return 0; fi
@@ -39,6 +40,10 @@ diff <(sort "$work/in.txt") <(sort "$work/out.txt") >/dev/null || fail "kcat con
 
 echo "== kafkajs"
 node tests/clients/node/smoke.js "$bootstrap" kafkajs-topic 500 || fail "kafkajs"
+
+echo "== metrics and health"
+curl -sf "http://127.0.0.1:$http_port/health/ready" >/dev/null || fail "/health/ready"
+curl -sf "http://127.0.0.1:$http_port/metrics" | grep -q '^brook_topic_messages_in{topic="kcat-lines"} 1000' || fail "/metrics does not count the 1000 kcat records"
 
 echo "== restart keeps the data"
 kill -TERM "$pid"; wait "$pid" || true; pid=""

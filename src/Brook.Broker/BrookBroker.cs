@@ -80,7 +80,13 @@ public sealed class BrookBroker : IAsyncDisposable
         AddBrokerServices(builder.Services, options, node, store);
 
         var app = builder.Build();
-        if (options.HttpListeners.Count > 0) MapHttpEndpoints(app);
+        if (options.HttpListeners.Count > 0)
+        {
+            MapHttpEndpoints(app);
+            // prometheus-net starts listening to meters at its first collection; collect once so nothing recorded
+            // before the first scrape is lost.
+            await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+        }
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -148,7 +154,7 @@ public sealed class BrookBroker : IAsyncDisposable
     private static void MapHttpEndpoints(WebApplication app)
     {
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
-        _ = app.Services.GetRequiredService<BrokerMetrics>(); // create the meter before the first scrape
+        _ = app.Services.GetRequiredService<BrokerMetrics>();
         app.MapMetrics("/metrics");
         app.MapGet("/health/live", () => Results.Text("live\n"));
         app.MapGet("/health/ready", () => lifetime.ApplicationStarted.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested

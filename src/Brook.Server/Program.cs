@@ -35,6 +35,8 @@ var logger = broker.Services.GetRequiredService<ILoggerFactory>().CreateLogger("
 logger.LogInformation("Brook started in {Ms:F0} ms: node {NodeId}, cluster {ClusterId}, listening on {Listeners}, data in {Data}",
     broker.StartTime.TotalMilliseconds, broker.Node.NodeId, broker.Node.ClusterId, string.Join(", ", broker.Node.AdvertisedListeners),
     options.InMemory ? "memory" : options.DataDirectory);
+if (broker.HttpAddresses.Count > 0)
+    logger.LogInformation("Metrics at {Metrics}/metrics, health at /health/live and /health/ready", broker.HttpAddresses[0]);
 await broker.WaitForShutdownAsync();
 logger.LogInformation("Brook stopped");
 return 0;

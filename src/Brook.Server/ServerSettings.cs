@@ -16,6 +16,7 @@ internal static class ServerSettings
           --listeners LIST             PLAINTEXT://HOST:PORT[,...]   (default PLAINTEXT://127.0.0.1:9092)
           --advertised-listeners LIST  what clients are told to connect to (default: the listeners)
           --data-dir DIR               where logs and metadata live (default ./data)
+          --http LIST                  HTTP endpoints for /metrics and /health (default http://127.0.0.1:9080; "none" disables)
           --in-memory                  keep nothing on disk
           --config FILE                Kafka-style .properties file or flat JSON of settings
           --override KEY=VALUE         set any broker config (repeatable), e.g. --override num.partitions=3
@@ -25,10 +26,12 @@ internal static class ServerSettings
         BROOK_<KEY> with dots as underscores, e.g. BROOK_LISTENERS, BROOK_DATA_DIR, BROOK_LOG_RETENTION_MS.
         """;
 
+    public const string DefaultHttpListener = "http://127.0.0.1:9080";
+
     /// <summary>Settings that are not broker configs.</summary>
     private static readonly HashSet<string> ServerKeys = new(StringComparer.Ordinal)
     {
-        "listeners", "advertised.listeners", "data.dir", "log.dirs", "log.dir", "in.memory",
+        "listeners", "advertised.listeners", "data.dir", "log.dirs", "log.dir", "in.memory", "http.listeners",
     };
 
     public static BrokerOptions Load(string[] args, IDictionary<string, string?> environment, string workingDirectory, out bool showHelp)
@@ -58,6 +61,9 @@ internal static class ServerSettings
                     break;
                 case "--data-dir":
                     cli["data.dir"] = Next();
+                    break;
+                case "--http":
+                    cli["http.listeners"] = Next();
                     break;
                 case "--in-memory":
                     cli["in.memory"] = "true";
@@ -96,6 +102,8 @@ internal static class ServerSettings
         if (values.TryGetValue("advertised.listeners", out var advertised)) options.AdvertisedListeners = SplitList(advertised);
         var dataDir = values.GetValueOrDefault("data.dir") ?? values.GetValueOrDefault("log.dirs")?.Split(',')[0] ?? values.GetValueOrDefault("log.dir");
         options.DataDirectory = Path.GetFullPath(dataDir ?? "data", workingDirectory);
+        var http = values.GetValueOrDefault("http.listeners") ?? DefaultHttpListener;
+        options.HttpListeners = http == "none" ? [] : SplitList(http);
         options.InMemory = values.TryGetValue("in.memory", out var mem) && bool.TryParse(mem, out var inMemory) && inMemory;
         foreach (var (k, v) in values)
             if (!ServerKeys.Contains(k)) options.Configs[k] = v;
@@ -142,6 +150,7 @@ internal static class ServerSettings
     {
         "Listeners" => "listeners",
         "AdvertisedListeners" => "advertised.listeners",
+        "HttpListeners" => "http.listeners",
         "DataDir" or "DataDirectory" => "data.dir",
         "InMemory" => "in.memory",
         _ => name,

@@ -79,6 +79,8 @@ public sealed class FetchHandler(ILogStore store, TimeProvider time, BrokerMetri
                     continue;
                 }
                 partitionCount++;
+                // Armed before the high watermark is read, so an append landing in between still wakes the fetch.
+                var appended = log.WaitForAppendAsync(wakeToken);
                 var highWatermark = log.HighWatermark;
                 result.HighWatermark = highWatermark;
                 result.LastStableOffset = highWatermark;
@@ -91,7 +93,7 @@ public sealed class FetchHandler(ILogStore store, TimeProvider time, BrokerMetri
                 }
                 if (partition.FetchOffset >= highWatermark || totalBytes >= maxBytes)
                 {
-                    if (partition.FetchOffset >= highWatermark) waits.Add(log.WaitForAppendAsync(wakeToken));
+                    if (partition.FetchOffset >= highWatermark) waits.Add(appended);
                     result.Records = ReadOnlyMemory<byte>.Empty;
                     continue;
                 }

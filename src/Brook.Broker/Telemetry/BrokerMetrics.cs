@@ -6,12 +6,12 @@ using Brook.Storage;
 namespace Brook.Broker.Telemetry;
 
 /// <summary>
-/// The broker's instruments on the "Brook.Broker" meter (System.Diagnostics.Metrics); any exporter can read them,
+/// The broker's instruments on the "Brook" meter (System.Diagnostics.Metrics); any exporter can read them,
 /// the server publishes them at /metrics in Prometheus text format. Instruments are thread-safe.
 /// </summary>
 public sealed class BrokerMetrics : IDisposable
 {
-    public const string MeterName = "Brook.Broker";
+    public const string MeterName = "Brook";
 
     private readonly Meter _meter;
     private readonly Counter<long> _requests;
@@ -26,21 +26,21 @@ public sealed class BrokerMetrics : IDisposable
     public BrokerMetrics(ILogStore store, BrokerOptions options)
     {
         _meter = new Meter(MeterName);
-        _requests = _meter.CreateCounter<long>("brook.requests", "{request}", "Requests handled, by API and version.");
-        _requestSeconds = _meter.CreateHistogram<double>("brook.request.duration", "s", "Time from a request's arrival to its response being written.",
+        _requests = _meter.CreateCounter<long>("requests", "{request}", "Requests handled, by API and version.");
+        _requestSeconds = _meter.CreateHistogram<double>("request.duration", "s", "Time from a request's arrival to its response being written.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
-        _errors = _meter.CreateCounter<long>("brook.errors", "{error}", "Error codes returned, by API and code.");
-        _bytesIn = _meter.CreateCounter<long>("brook.topic.bytes_in", "By", "Record bytes appended, by topic.");
-        _messagesIn = _meter.CreateCounter<long>("brook.topic.messages_in", "{message}", "Records appended, by topic.");
-        _bytesOut = _meter.CreateCounter<long>("brook.topic.bytes_out", "By", "Record bytes returned by fetches, by topic.");
-        _connections = _meter.CreateUpDownCounter<long>("brook.connections", "{connection}", "Client connections open now.");
-        _connectionsOpened = _meter.CreateCounter<long>("brook.connections.opened", "{connection}", "Client connections accepted.");
-        _meter.CreateObservableGauge("brook.partition.log_end_offset", () => PerPartition(store, p => p.LogEndOffset), "{offset}", "Next offset of each partition.");
-        _meter.CreateObservableGauge("brook.partition.log_start_offset", () => PerPartition(store, p => p.LogStartOffset), "{offset}", "First readable offset of each partition.");
-        _meter.CreateObservableGauge("brook.partition.size", () => PerPartition(store, p => p.SizeInBytes), "By", "Bytes of log data of each partition.");
-        _meter.CreateObservableGauge("brook.topics", () => (long)store.ListTopics().Count, "{topic}", "Topics, internal ones included.");
+        _errors = _meter.CreateCounter<long>("errors", "{error}", "Error codes returned, by API and code.");
+        _bytesIn = _meter.CreateCounter<long>("topic.bytes_in", "By", "Record bytes appended, by topic.");
+        _messagesIn = _meter.CreateCounter<long>("topic.messages_in", "{message}", "Records appended, by topic.");
+        _bytesOut = _meter.CreateCounter<long>("topic.bytes_out", "By", "Record bytes returned by fetches, by topic.");
+        _connections = _meter.CreateUpDownCounter<long>("connections", "{connection}", "Client connections open now.");
+        _connectionsOpened = _meter.CreateCounter<long>("connections.opened", "{connection}", "Client connections accepted.");
+        _meter.CreateObservableGauge("partition.log_end_offset", () => PerPartition(store, p => p.LogEndOffset), "{offset}", "Next offset of each partition.");
+        _meter.CreateObservableGauge("partition.log_start_offset", () => PerPartition(store, p => p.LogStartOffset), "{offset}", "First readable offset of each partition.");
+        _meter.CreateObservableGauge("partition.size", () => PerPartition(store, p => p.SizeInBytes), "By", "Bytes of log data of each partition.");
+        _meter.CreateObservableGauge("topics", () => (long)store.ListTopics().Count, "{topic}", "Topics, internal ones included.");
         if (!options.InMemory)
-            _meter.CreateObservableGauge("brook.disk.free", () => FreeBytes(options.DataDirectory), "By", "Free bytes on the data directory's file system.");
+            _meter.CreateObservableGauge("disk.free", () => FreeBytes(options.DataDirectory), "By", "Free bytes on the data directory's file system.");
     }
 
     public void RequestCompleted(string api, short version, long startTimestamp)
