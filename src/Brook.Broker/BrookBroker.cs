@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Brook.Broker.Handlers;
 using Brook.Broker.Network;
+using Brook.Broker.Producers;
 using Brook.Broker.Topics;
 using Brook.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -95,6 +96,7 @@ public sealed class BrookBroker : IAsyncDisposable
         services.AddSingleton(store);
         services.AddSingleton<TopicService>();
         services.AddSingleton<PartitionWriter>();
+        services.AddSingleton(sp => ProducerIdManager.Create(options, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<TopicConfigChanges>();
         services.AddSingleton<RequestDispatcher>();
         foreach (var handler in typeof(BrookBroker).Assembly.GetTypes()

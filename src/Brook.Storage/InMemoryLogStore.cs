@@ -12,11 +12,15 @@ public sealed class InMemoryLogStore : ILogStore
 {
     private readonly object _topicsLock = new();
     private readonly TimeProvider _timeProvider;
+    private readonly long _producerIdExpirationMs;
     private ImmutableDictionary<string, TopicEntry> _topics = ImmutableDictionary.Create<string, TopicEntry>(StringComparer.Ordinal);
 
-    public InMemoryLogStore(TimeProvider? timeProvider = null)
+    /// <param name="timeProvider">Clock for retention and producer expiry.</param>
+    /// <param name="producerIdExpiration">How long an idle producer's state is kept (producer.id.expiration.ms); default one day.</param>
+    public InMemoryLogStore(TimeProvider? timeProvider = null, TimeSpan? producerIdExpiration = null)
     {
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _producerIdExpirationMs = (long)(producerIdExpiration ?? ProducerStateManager.DefaultExpiration).TotalMilliseconds;
     }
 
     /// <summary>Clock used for retention decisions.</summary>
@@ -38,7 +42,7 @@ public sealed class InMemoryLogStore : ILogStore
         {
             if (_topics.ContainsKey(name)) return ValueTask.FromResult(StoreResult<TopicMetadata>.Failure(StoreStatus.TopicAlreadyExists, $"Topic '{name}' already exists."));
             var metadata = new TopicMetadata(name, KafkaUuid.NewRandom(), partitionCount, Copy(configs));
-            var partitions = Enumerable.Range(0, partitionCount).Select(p => new InMemoryPartitionLog(name, p)).ToImmutableArray();
+            var partitions = Enumerable.Range(0, partitionCount).Select(p => new InMemoryPartitionLog(name, p, _timeProvider, _producerIdExpirationMs)).ToImmutableArray();
             Volatile.Write(ref _topics, _topics.SetItem(name, new TopicEntry(metadata, partitions)));
             return ValueTask.FromResult(StoreResult<TopicMetadata>.Success(metadata));
         }
@@ -67,7 +71,7 @@ public sealed class InMemoryLogStore : ILogStore
                 return ValueTask.FromResult(StoreResult<TopicMetadata>.Failure(StoreStatus.InvalidPartitions,
                     $"Topic currently has {current} partitions, which is higher than or equal to the requested {newPartitionCount}."));
             }
-            var added = Enumerable.Range(current, newPartitionCount - current).Select(p => new InMemoryPartitionLog(name, p));
+            var added = Enumerable.Range(current, newPartitionCount - current).Select(p => new InMemoryPartitionLog(name, p, _timeProvider, _producerIdExpirationMs));
             var metadata = entry.Metadata with { PartitionCount = newPartitionCount };
             Volatile.Write(ref _topics, _topics.SetItem(name, new TopicEntry(metadata, entry.Partitions.AddRange(added))));
             return ValueTask.FromResult(StoreResult<TopicMetadata>.Success(metadata));
