@@ -99,6 +99,7 @@ public sealed class BrookBroker : IAsyncDisposable
         services.AddSingleton(sp => ProducerIdManager.Create(options, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<TopicConfigChanges>();
         services.AddSingleton<RequestDispatcher>();
+        services.AddSingleton<BrokerTestHooks>();
         foreach (var handler in typeof(BrookBroker).Assembly.GetTypes()
                      .Where(t => t is { IsAbstract: false, IsClass: true } && typeof(IRequestHandler).IsAssignableFrom(t)))
             services.AddSingleton(typeof(IRequestHandler), handler);

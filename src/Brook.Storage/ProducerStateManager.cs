@@ -87,8 +87,11 @@ internal sealed class ProducerStateManager
         var position = 0;
         while (position < batches.Length)
         {
-            var header = new RecordBatchHeader(batches[position..]);
-            position += header.TotalSize;
+            // Malformed bytes are left for the offset assignment to refuse.
+            var size = BatchOps.CompleteBatchSize(batches[position..]);
+            if (size < 0) break;
+            var header = new RecordBatchHeader(batches.Slice(position, size));
+            position += size;
             var producerId = header.ProducerId;
             if (producerId < 0 || header.IsControl) continue;
             var epoch = header.ProducerEpoch;
