@@ -1,9 +1,9 @@
 using Brook.Broker.Network;
-using Brook.Protocol;
 using Brook.Protocol.Messages;
 using Brook.Protocol.Records;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
+using ErrorCode = Brook.Protocol.ErrorCode;
 
 namespace Brook.Broker.Tests;
 
