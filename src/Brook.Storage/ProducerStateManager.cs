@@ -53,7 +53,7 @@ internal sealed class ProducerStateManager
 
     private readonly Dictionary<long, ProducerEntry> _producers = [];
     private long _expirationMs;
-    private long _lastExpiryScanMs = long.MinValue;
+    private long _lastExpiryScanMs;
 
     public ProducerStateManager(long expirationMs)
     {

@@ -258,3 +258,30 @@ public sealed class DiskProducerStateTests : ProducerStateTests
         }
     }
 }
+
+public sealed class ProducerStateManagerTests
+{
+    [Fact]
+    public void Idle_producers_are_swept_from_memory_and_a_snapshot_round_trips()
+    {
+        var state = new ProducerStateManager(expirationMs: 1_000);
+        var idle = ProducerStateTests.Batch(1, 0, 0);
+        state.OnAppended(idle, nowMs: 10_000);
+        state.OnAppended(ProducerStateTests.Batch(2, 4, 0, count: 2), nowMs: 10_500);
+        Assert.Equal(2, state.Count);
+
+        var copy = new ProducerStateManager(expirationMs: 1_000);
+        Assert.True(copy.TryLoadSnapshot(state.ToSnapshot(42), out var offset));
+        Assert.Equal(42, offset);
+        Assert.Equal(AppendStatus.Duplicate, copy.Check(ProducerStateTests.Batch(2, 4, 0, count: 2), nowMs: 10_600).Status);
+        var corrupt = state.ToSnapshot(42);
+        corrupt[^1] ^= 1;
+        Assert.False(new ProducerStateManager(1_000).TryLoadSnapshot(corrupt, out _));
+
+        // Checking any batch after producer 1 went idle for the expiration time drops it.
+        state.Check(ProducerStateTests.Batch(3, 0, 0), nowMs: 11_000);
+        Assert.Equal(1, state.Count);
+        Assert.Null(state.Get(1, nowMs: 11_000));
+        Assert.NotNull(state.Get(2, nowMs: 11_000));
+    }
+}
