@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Brook.Broker.Handlers;
 using Brook.Broker.Network;
+using Brook.Broker.Producers;
 using Brook.Broker.Telemetry;
 using Brook.Broker.Topics;
 using Brook.Storage;
@@ -112,9 +113,11 @@ public sealed class BrookBroker : IAsyncDisposable
         services.AddSingleton(store);
         services.AddSingleton<TopicService>();
         services.AddSingleton<PartitionWriter>();
+        services.AddSingleton(sp => ProducerIdManager.Create(options, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<TopicConfigChanges>();
         services.AddSingleton<RequestDispatcher>();
         services.AddSingleton<BrokerMetrics>();
+        services.AddSingleton<BrokerTestHooks>();
         foreach (var handler in typeof(BrookBroker).Assembly.GetTypes()
                      .Where(t => t is { IsAbstract: false, IsClass: true } && typeof(IRequestHandler).IsAssignableFrom(t)))
             services.AddSingleton(typeof(IRequestHandler), handler);

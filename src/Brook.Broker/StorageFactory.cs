@@ -1,3 +1,4 @@
+using System.Globalization;
 using Brook.Storage;
 
 namespace Brook.Broker;
@@ -15,11 +16,19 @@ internal static class StorageFactory
 
     public static async Task<ILogStore> OpenAsync(BrokerOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (options.InMemory) return new InMemoryLogStore(time);
+        var producerIdExpiration = ProducerIdExpiration(options);
+        if (options.InMemory) return new InMemoryLogStore(time, EffectiveBrokerConfigs(options), producerIdExpiration);
         return await DiskLogStore.OpenAsync(new DiskLogStoreOptions(Path.GetFullPath(Path.Combine(options.DataDirectory, "logs")))
         {
             BrokerConfigs = EffectiveBrokerConfigs(options),
             TimeProvider = time,
+            ProducerIdExpiration = producerIdExpiration,
         }, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>producer.id.expiration.ms (Kafka's default: one day).</summary>
+    public static TimeSpan ProducerIdExpiration(BrokerOptions options) =>
+        options.Configs.TryGetValue("producer.id.expiration.ms", out var value) && long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms) && ms > 0
+            ? TimeSpan.FromMilliseconds(ms)
+            : TimeSpan.FromDays(1);
 }

@@ -17,6 +17,9 @@ public sealed record DiskLogStoreOptions(string DataDirectory)
 
     /// <summary>Read handles kept open across all partitions.</summary>
     public int MaxOpenReadHandles { get; init; } = 256;
+
+    /// <summary>How long an idle producer id's state is kept per partition (producer.id.expiration.ms).</summary>
+    public TimeSpan ProducerIdExpiration { get; init; } = ProducerStateManager.DefaultExpiration;
 }
 
 /// <summary>
@@ -56,6 +59,7 @@ public sealed class DiskLogStore : ILogStore
         var errors = TopicConfigs.ValidateBrokerDefaults(BrokerConfigs);
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors.Select(e => e.Message)), nameof(options));
         Handles = new FileHandleCache(options.MaxOpenReadHandles);
+        ProducerIdExpirationMs = (long)options.ProducerIdExpiration.TotalMilliseconds;
         _topicsDirectory = Path.Combine(DataDirectory, TopicsDirectoryName);
     }
 
@@ -67,6 +71,8 @@ public sealed class DiskLogStore : ILogStore
     public IReadOnlyDictionary<string, string> BrokerConfigs { get; }
 
     internal FileHandleCache Handles { get; }
+
+    internal long ProducerIdExpirationMs { get; }
 
     internal long NowMs => TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
 

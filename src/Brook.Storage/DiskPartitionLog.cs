@@ -13,16 +13,23 @@ namespace Brook.Storage;
 /// after the bytes are written. Durability follows flush.messages/flush.ms: flush.messages=1 fsyncs each append with
 /// group commit (appenders waiting at the same time share one fsync); the high watermark only passes data once the
 /// policy's promise holds for it.
+/// Idempotent-producer state (<see cref="ProducerStateManager"/>) is checked and updated under the append lock. It is
+/// saved to <c>&lt;offset&gt;.snapshot</c> (state as of that offset) when a segment rolls and on a clean close; on open
+/// the newest snapshot at or below the log end is loaded and the headers of the batches after it are replayed (with
+/// no usable snapshot every batch header is read).
 /// </summary>
 internal sealed class DiskPartitionLog : IPartitionLog
 {
     private const string CheckpointFileName = "partition.checkpoint";
+    private const string SnapshotExtension = ".snapshot";
+    private const int SnapshotsKept = 2;
     private const int MaxReadAttempts = 100;
     private static readonly TimeSpan RetiredHandleGrace = TimeSpan.FromSeconds(30);
 
     private readonly DiskLogStore _store;
     private readonly SemaphoreSlim _appendLock = new(1, 1);
     private readonly AppendSignal _appendSignal = new();
+    private readonly ProducerStateManager _producers; // guarded by the append lock
     private readonly object _flushLock = new();
     private List<(long Target, TaskCompletionSource Done)> _flushWaiters = [];
     private bool _flushing;
@@ -44,6 +51,7 @@ internal sealed class DiskPartitionLog : IPartitionLog
         Partition = partition;
         Directory = directory;
         _config = config;
+        _producers = new ProducerStateManager(store.ProducerIdExpirationMs);
         _lastFlushTime = store.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
     }
 
@@ -115,6 +123,7 @@ internal sealed class DiskPartitionLog : IPartitionLog
         log._logStartOffset = Math.Clamp(logStart, log._segments[0].BaseOffset, end);
         log._highWatermark = end;
         log._flushedOffset = cleanShutdown ? end : Math.Min(recoveryPoint, end);
+        log.LoadProducerState();
         return log;
     }
 
@@ -127,6 +136,9 @@ internal sealed class DiskPartitionLog : IPartitionLog
         try
         {
             if (_closed) throw new StorageException($"Partition {Topic}-{Partition} has been deleted or its store closed.");
+            var now = _store.NowMs;
+            var check = _producers.Check(batches.Span, now);
+            if (check.Status != AppendStatus.Appended) return ProducerStateManager.Outcome(check, options, _logStartOffset);
             var config = Config;
             var active = _segments[^1];
             if (ShouldRoll(active, batches.Length, config)) active = RollLocked();
@@ -142,6 +154,7 @@ internal sealed class DiskPartitionLog : IPartitionLog
                 TryTruncate(active, sizeBefore);
                 throw new StorageException($"Writing to {Topic}-{Partition} failed: {e.Message}", e);
             }
+            _producers.OnAppended(batches.Span, now);
             Volatile.Write(ref _logEndOffset, appended.LastOffset + 1);
             mustFlush = appended.LastOffset + 1 - Volatile.Read(ref _flushedOffset) >= config.FlushMessages;
             logStart = _logStartOffset;
@@ -308,6 +321,7 @@ internal sealed class DiskPartitionLog : IPartitionLog
                 segments[^1].CloseForAppends(flush: true);
                 lock (_flushLock) _flushedOffset = _logEndOffset;
                 WriteCheckpoint();
+                WriteProducerSnapshot();
             }
             else
             {
@@ -381,6 +395,7 @@ internal sealed class DiskPartitionLog : IPartitionLog
         PublishSegments(_segments.Add(next));
         DurableFiles.SyncDirectory(Directory);
         WriteCheckpoint();
+        WriteProducerSnapshot();
         return next;
     }
 
@@ -606,6 +621,56 @@ internal sealed class DiskPartitionLog : IPartitionLog
             // Recovery trims the unpublished tail on the next open.
         }
     }
+
+    /// <summary>Saves the producer state as of the log end; caller holds the append lock (or is opening the log).</summary>
+    private void WriteProducerSnapshot()
+    {
+        var end = _logEndOffset;
+        DurableFiles.WriteAtomically(SnapshotPath(end), _producers.ToSnapshot(end));
+        foreach (var old in SnapshotOffsets().OrderDescending().Skip(SnapshotsKept)) File.Delete(SnapshotPath(old));
+    }
+
+    /// <summary>Loads the newest usable snapshot and replays the batch headers after it.</summary>
+    private void LoadProducerState()
+    {
+        var end = _logEndOffset;
+        var from = -1L;
+        foreach (var offset in SnapshotOffsets().OrderDescending())
+        {
+            // A snapshot beyond the log end describes batches lost in recovery.
+            if (offset > end)
+            {
+                File.Delete(SnapshotPath(offset));
+                continue;
+            }
+            if (from < 0 && _producers.TryLoadSnapshot(File.ReadAllBytes(SnapshotPath(offset)), out var loaded) && loaded == offset) from = offset;
+        }
+        if (from < 0) from = _segments[0].BaseOffset;
+        var now = _store.NowMs;
+        Span<byte> header = stackalloc byte[RecordBatchHeader.Size];
+        foreach (var segment in _segments)
+        {
+            if (segment.NextOffset <= from || segment.IsEmpty) continue;
+            var handle = _store.Handles.Get(segment);
+            var position = segment.PositionForOffset(from);
+            var segmentEnd = segment.Size;
+            while (LogSegment.TryReadHeader(handle, position, segmentEnd, header))
+            {
+                var h = new RecordBatchHeader(header);
+                // Replayed producers count as active from now: the log holds producer timestamps, not append times.
+                if (h.LastOffset >= from) _producers.Replay(header, now);
+                position += h.TotalSize;
+            }
+        }
+    }
+
+    private IEnumerable<long> SnapshotOffsets() =>
+        System.IO.Directory.EnumerateFiles(Directory, "*" + SnapshotExtension)
+            .Select(f => LogSegment.TryParseBaseOffset(f, out var offset) ? offset : -1)
+            .Where(o => o >= 0)
+            .ToList();
+
+    private string SnapshotPath(long offset) => Path.Combine(Directory, LogSegment.FileStem(offset) + SnapshotExtension);
 
     private (long LogStart, long RecoveryPoint) ReadCheckpoint()
     {

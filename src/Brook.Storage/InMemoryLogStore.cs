@@ -12,16 +12,19 @@ public sealed class InMemoryLogStore : ILogStore
 {
     private readonly object _topicsLock = new();
     private readonly TimeProvider _timeProvider;
+    private readonly long _producerIdExpirationMs;
     private ImmutableDictionary<string, TopicEntry> _topics = ImmutableDictionary.Create<string, TopicEntry>(StringComparer.Ordinal);
 
-    /// <param name="timeProvider">Clock; the system clock when null.</param>
+    /// <param name="timeProvider">Clock for producer expiry; the system clock when null.</param>
     /// <param name="brokerConfigs">Broker-level settings of topic defaults by broker name (log.retention.hours, ...), used by <see cref="DescribeTopicConfigs"/>.</param>
-    public InMemoryLogStore(TimeProvider? timeProvider = null, IReadOnlyDictionary<string, string>? brokerConfigs = null)
+    /// <param name="producerIdExpiration">How long an idle producer's state is kept (producer.id.expiration.ms); default one day.</param>
+    public InMemoryLogStore(TimeProvider? timeProvider = null, IReadOnlyDictionary<string, string>? brokerConfigs = null, TimeSpan? producerIdExpiration = null)
     {
         _timeProvider = timeProvider ?? TimeProvider.System;
         BrokerConfigs = brokerConfigs ?? ImmutableDictionary<string, string>.Empty;
         var errors = TopicConfigs.ValidateBrokerDefaults(BrokerConfigs);
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors.Select(e => e.Message)), nameof(brokerConfigs));
+        _producerIdExpirationMs = (long)(producerIdExpiration ?? ProducerStateManager.DefaultExpiration).TotalMilliseconds;
     }
 
     public IReadOnlyDictionary<string, string> BrokerConfigs { get; }
@@ -48,7 +51,7 @@ public sealed class InMemoryLogStore : ILogStore
         {
             if (_topics.ContainsKey(name)) return ValueTask.FromResult(StoreResult<TopicMetadata>.Failure(StoreStatus.TopicAlreadyExists, $"Topic '{name}' already exists."));
             var metadata = new TopicMetadata(name, KafkaUuid.NewRandom(), partitionCount, Copy(configs));
-            var partitions = Enumerable.Range(0, partitionCount).Select(p => new InMemoryPartitionLog(name, p)).ToImmutableArray();
+            var partitions = Enumerable.Range(0, partitionCount).Select(p => new InMemoryPartitionLog(name, p, _timeProvider, _producerIdExpirationMs)).ToImmutableArray();
             Volatile.Write(ref _topics, _topics.SetItem(name, new TopicEntry(metadata, partitions)));
             return ValueTask.FromResult(StoreResult<TopicMetadata>.Success(metadata));
         }
@@ -77,7 +80,7 @@ public sealed class InMemoryLogStore : ILogStore
                 return ValueTask.FromResult(StoreResult<TopicMetadata>.Failure(StoreStatus.InvalidPartitions,
                     $"Topic currently has {current} partitions, which is higher than or equal to the requested {newPartitionCount}."));
             }
-            var added = Enumerable.Range(current, newPartitionCount - current).Select(p => new InMemoryPartitionLog(name, p));
+            var added = Enumerable.Range(current, newPartitionCount - current).Select(p => new InMemoryPartitionLog(name, p, _timeProvider, _producerIdExpirationMs));
             var metadata = entry.Metadata with { PartitionCount = newPartitionCount };
             Volatile.Write(ref _topics, _topics.SetItem(name, new TopicEntry(metadata, entry.Partitions.AddRange(added))));
             return ValueTask.FromResult(StoreResult<TopicMetadata>.Success(metadata));

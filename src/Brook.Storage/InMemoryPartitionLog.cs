@@ -12,15 +12,19 @@ internal sealed class InMemoryPartitionLog : IPartitionLog
     private readonly object _lock = new();
     private readonly List<byte[]> _batches = []; // ordered by offset; first may start below _logStartOffset
     private readonly AppendSignal _appendSignal = new();
+    private readonly TimeProvider _time;
+    private readonly ProducerStateManager _producers; // guarded by _lock
     private long _logStartOffset;
     private long _logEndOffset;
     private long _sizeInBytes;
     private bool _deleted;
 
-    public InMemoryPartitionLog(string topic, int partition)
+    public InMemoryPartitionLog(string topic, int partition, TimeProvider time, long producerIdExpirationMs)
     {
         Topic = topic;
         Partition = partition;
+        _time = time;
+        _producers = new ProducerStateManager(producerIdExpirationMs);
     }
 
     public string Topic { get; }
@@ -42,6 +46,9 @@ internal sealed class InMemoryPartitionLog : IPartitionLog
         lock (_lock)
         {
             if (_deleted) throw new StorageException($"Partition {Topic}-{Partition} has been deleted.");
+            var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            var check = _producers.Check(batches.Span, now);
+            if (check.Status != AppendStatus.Appended) return ValueTask.FromResult(ProducerStateManager.Outcome(check, options, _logStartOffset));
             var appended = BatchOps.AssignOffsets(batches.Span, _logEndOffset, options);
             var span = batches.Span;
             var position = 0;
@@ -52,6 +59,7 @@ internal sealed class InMemoryPartitionLog : IPartitionLog
                 position += size;
             }
             _sizeInBytes += span.Length;
+            _producers.OnAppended(span, now);
             Volatile.Write(ref _logEndOffset, appended.LastOffset + 1);
             var appendTime = options.TimestampType == TimestampType.LogAppendTime ? options.LogAppendTime : -1;
             result = new AppendResult(appended.BaseOffset, appended.LastOffset, appendTime, _logStartOffset);

@@ -88,6 +88,8 @@ public interface IPartitionLog
     /// Appends one or more whole record batches (magic 2, already validated by the caller). Offsets are assigned
     /// by patching each batch's base offset in <paramref name="batches"/>; with LogAppendTime the max timestamp
     /// and CRC are patched too. Completes when the data is as durable as the partition's flush policy promises.
+    /// Batches carrying a producer id are checked against the partition's producer state in the same serialized
+    /// step as the write: duplicates and sequence/epoch errors are reported in <see cref="AppendResult.Status"/>.
     /// </summary>
     ValueTask<AppendResult> AppendAsync(Memory<byte> batches, AppendOptions options, CancellationToken cancellationToken = default);
 
@@ -114,8 +116,27 @@ public interface IPartitionLog
 
 public readonly record struct AppendOptions(TimestampType TimestampType, long LogAppendTime, int LeaderEpoch);
 
-/// <summary>Where the appended batches landed.</summary>
-public readonly record struct AppendResult(long BaseOffset, long LastOffset, long LogAppendTime, long LogStartOffset);
+/// <summary>
+/// Where the appended batches landed. With <see cref="AppendStatus.Duplicate"/> nothing was written and the offsets
+/// are those of the earlier identical batch; with a producer error nothing was written and the offsets are -1.
+/// </summary>
+public readonly record struct AppendResult(long BaseOffset, long LastOffset, long LogAppendTime, long LogStartOffset, AppendStatus Status = AppendStatus.Appended, string? Message = null)
+{
+    public static AppendResult Rejected(AppendStatus status, string? message, long logStartOffset) => new(-1, -1, -1, logStartOffset, status, message);
+}
+
+/// <summary>What an append did, given the idempotent-producer state of the partition (batches with a producer id).</summary>
+public enum AppendStatus
+{
+    /// <summary>The batches were written.</summary>
+    Appended,
+    /// <summary>A retry of a batch among the producer's last five; nothing written, the original offsets returned.</summary>
+    Duplicate,
+    /// <summary>The batch's producer epoch is older than the partition's (fenced by a newer producer instance).</summary>
+    InvalidProducerEpoch,
+    /// <summary>The batch's sequence does not follow the producer's last one (a gap, or a new epoch not starting at 0).</summary>
+    OutOfOrderSequence,
+}
 
 public readonly record struct TimestampOffset(long Timestamp, long Offset);
 

@@ -21,10 +21,12 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<KafkaConnectionHandler> _logger;
     private readonly BrokerMetrics _metrics;
+    private readonly BrokerTestHooks _hooks;
 
-    public KafkaConnectionHandler(RequestDispatcher dispatcher, BrokerOptions options, IHostApplicationLifetime lifetime, BrokerMetrics metrics, ILogger<KafkaConnectionHandler> logger)
+    public KafkaConnectionHandler(RequestDispatcher dispatcher, BrokerOptions options, IHostApplicationLifetime lifetime, BrokerMetrics metrics, ILogger<KafkaConnectionHandler> logger, BrokerTestHooks hooks)
     {
         _metrics = metrics;
+        _hooks = hooks;
         _dispatcher = dispatcher;
         _options = options;
         _lifetime = lifetime;
@@ -126,6 +128,8 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
             writer.Reset();
             var hasResponse = await _dispatcher.DispatchAsync(rented.AsMemory(0, length), info, writer, cancellationToken).ConfigureAwait(false);
             if (!hasResponse) return;
+            if (_hooks.DropResponse is { } drop && drop(RequestHeader.Peek(rented.AsSpan(0, length)).ApiKey))
+                throw new ConnectionResetException("Response dropped by a test hook.");
             var flush = await output.WriteAsync(writer.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
             if (flush.IsCompleted) throw new OperationCanceledException("Peer stopped reading.");
         }

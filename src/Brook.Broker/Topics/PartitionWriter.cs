@@ -47,7 +47,18 @@ public sealed class PartitionWriter(ILogStore store, BrokerConfig config, TimePr
         try
         {
             var appended = await log.AppendAsync(records, options, cancellationToken).ConfigureAwait(false);
-            metrics.Appended(topicName, validation.Bytes, validation.RecordCount);
+            switch (appended.Status)
+            {
+                case AppendStatus.InvalidProducerEpoch:
+                    // Kafka answers a stale epoch on produce with INVALID_PRODUCER_EPOCH (abortable), not PRODUCER_FENCED.
+                    return AppendOutcome.Fail(ErrorCode.InvalidProducerEpoch, appended.Message);
+                case AppendStatus.OutOfOrderSequence:
+                    return AppendOutcome.Fail(ErrorCode.OutOfOrderSequenceNumber, appended.Message);
+                case AppendStatus.Appended:
+                    metrics.Appended(topicName, validation.Bytes, validation.RecordCount);
+                    break;
+            }
+            // A duplicate is a success carrying the offsets the batch got the first time.
             return new AppendOutcome(ErrorCode.None, null, appended.BaseOffset,
                 settings.MessageTimestampType == TimestampType.LogAppendTime ? appended.LogAppendTime : -1, appended.LogStartOffset, null);
         }
