@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Brook.Broker.Groups;
 using Brook.Broker.Handlers;
 using Brook.Broker.Network;
 using Brook.Broker.Topics;
@@ -86,6 +87,9 @@ public sealed class BrookBroker : IAsyncDisposable
         services.AddSingleton<TopicService>();
         services.AddSingleton<PartitionWriter>();
         services.AddSingleton<RequestDispatcher>();
+        services.AddSingleton<GroupCoordinator>();
+        services.AddSingleton<GroupLagService>();
+        services.AddHostedService<GroupCoordinatorService>();
         foreach (var handler in typeof(BrookBroker).Assembly.GetTypes()
                      .Where(t => t is { IsAbstract: false, IsClass: true } && typeof(IRequestHandler).IsAssignableFrom(t)))
             services.AddSingleton(typeof(IRequestHandler), handler);
