@@ -18,11 +18,11 @@ public readonly record struct ClientInfo(string ClientId, string ClientHost);
 /// Thread-safety: each group is guarded by its own async lock; all time comes from the injected <see cref="TimeProvider"/>,
 /// and timeouts fire when <see cref="CheckDeadlinesAsync"/> runs (a periodic loop in the broker, explicit calls in tests).
 /// </summary>
-public sealed class GroupCoordinator
+public sealed partial class GroupCoordinator
 {
     public const string TopicName = "__consumer_offsets";
 
-    private readonly ConcurrentDictionary<string, ClassicGroup> _groups = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, BrokerGroup> _groups = new(StringComparer.Ordinal);
     private readonly ILogStore _store;
     private readonly TimeProvider _time;
     private readonly int _minSessionTimeoutMs;
@@ -31,6 +31,8 @@ public sealed class GroupCoordinator
     private readonly long _offsetsRetentionMs;
     private readonly int _metadataMaxBytes;
     private readonly int _topicPartitions;
+    private readonly int _consumerHeartbeatIntervalMs;
+    private readonly int _consumerSessionTimeoutMs;
     private int _partitionCount;
     private volatile bool _loaded;
 
@@ -44,6 +46,8 @@ public sealed class GroupCoordinator
         _offsetsRetentionMs = config.GetLong("offsets.retention.minutes", 7 * 24 * 60) * 60_000;
         _metadataMaxBytes = config.GetInt("offset.metadata.max.bytes", 4096);
         _topicPartitions = config.GetInt("offsets.topic.num.partitions", 4);
+        _consumerHeartbeatIntervalMs = config.GetInt("group.consumer.heartbeat.interval.ms", 5000);
+        _consumerSessionTimeoutMs = config.GetInt("group.consumer.session.timeout.ms", 45_000);
     }
 
     public bool IsLoaded => _loaded;
@@ -84,7 +88,7 @@ public sealed class GroupCoordinator
         return (hash & 0x7FFFFFFF) % partitionCount;
     }
 
-    private ClassicGroup GroupFor(string groupId) => _groups.GetOrAdd(groupId, id => new ClassicGroup(id));
+    private BrokerGroup GroupFor(string groupId) => _groups.GetOrAdd(groupId, id => new BrokerGroup(id));
 
     private DateTimeOffset Now => _time.GetUtcNow();
 
@@ -93,7 +97,7 @@ public sealed class GroupCoordinator
     // ---------------------------------------------------------------- records
 
     /// <summary>Appends records for one group to its partition, then applies them. Caller holds the group's lock.</summary>
-    private async Task PersistAsync(ClassicGroup group, IReadOnlyList<GroupRecord> records, CancellationToken cancellationToken)
+    private async Task PersistAsync(BrokerGroup group, IReadOnlyList<GroupRecord> records, CancellationToken cancellationToken)
     {
         if (records.Count == 0) return;
         var batch = GroupBatchCodec.Write(records.Select(GroupRecordCodec.Encode).ToList(), NowMs);
@@ -129,11 +133,18 @@ public sealed class GroupCoordinator
             case GroupRecord.Metadata { Value: { } stored }:
                 ApplyGroup(group, stored);
                 break;
+            case GroupRecord.Consumer { Value: null }:
+                group.ResetToDead();
+                break;
+            case GroupRecord.Consumer { Value: { } model }:
+                ApplyConsumerGroup(group, model);
+                break;
         }
     }
 
-    private void ApplyGroup(ClassicGroup group, StoredGroup stored)
+    private void ApplyGroup(BrokerGroup group, StoredGroup stored)
     {
+        group.Consumer = null;
         group.ProtocolType = stored.ProtocolType;
         group.Generation = stored.Generation;
         group.ProtocolName = stored.ProtocolName;
@@ -163,7 +174,7 @@ public sealed class GroupCoordinator
         if (group.State == GroupState.Empty) group.SubscribedPartitionCounts = null;
     }
 
-    private StoredGroup Snapshot(ClassicGroup group, long stateTimestamp, Func<GroupMember, byte[]> assignment) =>
+    private StoredGroup Snapshot(BrokerGroup group, long stateTimestamp, Func<GroupMember, byte[]> assignment) =>
         new(group.ProtocolType ?? "", group.Generation, group.ProtocolName, group.Leader, stateTimestamp,
             group.Members.Values.Select(m => new StoredMember(m.MemberId, m.GroupInstanceId, m.ClientId, m.ClientHost,
                 m.SessionTimeoutMs, m.RebalanceTimeoutMs, m.MetadataFor(group.ProtocolName), assignment(m))).ToList());
@@ -193,7 +204,7 @@ public sealed class GroupCoordinator
     private static JoinGroupResponse JoinError(ErrorCode error, string memberId, short version) =>
         new() { ErrorCode = (short)error, MemberId = memberId, GenerationId = -1, ProtocolName = version >= 7 ? null : "" };
 
-    private async Task<Task<JoinGroupResponse>> JoinLockedAsync(ClassicGroup group, JoinGroupRequest request, short version, ClientInfo client, CancellationToken cancellationToken)
+    private async Task<Task<JoinGroupResponse>> JoinLockedAsync(BrokerGroup group, JoinGroupRequest request, short version, ClientInfo client, CancellationToken cancellationToken)
     {
         var protocols = request.Protocols.Select(p => (p.Name, p.Metadata)).ToList();
         if (group.State == GroupState.Dead)
@@ -202,7 +213,9 @@ public sealed class GroupCoordinator
             group.State = GroupState.Empty;
             group.StateTimestamp = NowMs;
         }
-        if (string.IsNullOrEmpty(request.ProtocolType) || protocols.Count == 0
+        // An empty consumer-protocol group may be taken over by classic members; their first generation replaces it when stored.
+        if (group.Consumer is { Members.Count: 0 }) group.Consumer = null;
+        if (string.IsNullOrEmpty(request.ProtocolType) || protocols.Count == 0 || group.Consumer is { Members.Count: > 0 }
             || (group.Members.Count > 0 && (group.ProtocolType != request.ProtocolType || !protocols.Any(p => group.CandidateProtocols().Contains(p.Name)))))
             return Task.FromResult(JoinError(ErrorCode.InconsistentGroupProtocol, request.MemberId, version));
 
@@ -264,7 +277,7 @@ public sealed class GroupCoordinator
         return member.JoinWaiter.Task;
     }
 
-    private async Task<Task<JoinGroupResponse>> AddMemberAsync(ClassicGroup group, string memberId, JoinGroupRequest request, short version,
+    private async Task<Task<JoinGroupResponse>> AddMemberAsync(BrokerGroup group, string memberId, JoinGroupRequest request, short version,
         List<(string Name, byte[] Metadata)> protocols, ClientInfo client, int rebalanceTimeout, CancellationToken cancellationToken)
     {
         var member = new GroupMember(memberId, request.GroupInstanceId) { Protocols = protocols };
@@ -283,7 +296,7 @@ public sealed class GroupCoordinator
     /// A static member restarted (KIP-345): it takes over its old member id's place under a new id. In a stable group with
     /// unchanged metadata it gets the current generation back without a rebalance; the old id is fenced.
     /// </summary>
-    private async Task<Task<JoinGroupResponse>> RejoinStaticMemberAsync(ClassicGroup group, GroupMember member, JoinGroupRequest request, short version,
+    private async Task<Task<JoinGroupResponse>> RejoinStaticMemberAsync(BrokerGroup group, GroupMember member, JoinGroupRequest request, short version,
         List<(string Name, byte[] Metadata)> protocols, ClientInfo client, int rebalanceTimeout, CancellationToken cancellationToken)
     {
         var oldId = member.MemberId;
@@ -323,7 +336,7 @@ public sealed class GroupCoordinator
         return waiter;
     }
 
-    private static JoinGroupResponse CurrentGenerationResponse(ClassicGroup group, GroupMember member, short version, bool includeMembers)
+    private static JoinGroupResponse CurrentGenerationResponse(BrokerGroup group, GroupMember member, short version, bool includeMembers)
     {
         var response = new JoinGroupResponse
         {
@@ -341,7 +354,7 @@ public sealed class GroupCoordinator
         return response;
     }
 
-    private void PrepareRebalance(ClassicGroup group)
+    private void PrepareRebalance(BrokerGroup group)
     {
         if (group.State == GroupState.CompletingRebalance)
         {
@@ -359,7 +372,7 @@ public sealed class GroupCoordinator
         group.State = GroupState.PreparingRebalance;
     }
 
-    private async Task TryCompleteJoinAsync(ClassicGroup group, CancellationToken cancellationToken)
+    private async Task TryCompleteJoinAsync(BrokerGroup group, CancellationToken cancellationToken)
     {
         if (group.State != GroupState.PreparingRebalance || Now < group.InitialDelayDeadline) return;
         if (group.PendingMembers.Count == 0 && group.Members.Values.All(m => m.JoinWaiter is not null))
@@ -367,7 +380,7 @@ public sealed class GroupCoordinator
     }
 
     /// <summary>Ends the join phase: drops dynamic members that did not rejoin, starts the next generation and answers every waiting member.</summary>
-    private async Task CompleteJoinAsync(ClassicGroup group, CancellationToken cancellationToken)
+    private async Task CompleteJoinAsync(BrokerGroup group, CancellationToken cancellationToken)
     {
         foreach (var m in group.Members.Values.Where(m => m.JoinWaiter is null && m.GroupInstanceId is null).ToList())
             RemoveMember(group, m, ErrorCode.UnknownMemberId);
@@ -398,7 +411,7 @@ public sealed class GroupCoordinator
         }
     }
 
-    private Dictionary<string, int>? SubscribedPartitionCounts(ClassicGroup group)
+    private Dictionary<string, int>? SubscribedPartitionCounts(BrokerGroup group)
     {
         if (group.ProtocolType != "consumer") return null;
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -408,7 +421,7 @@ public sealed class GroupCoordinator
         return counts;
     }
 
-    private static void RemoveMember(ClassicGroup group, GroupMember member, ErrorCode error)
+    private static void RemoveMember(BrokerGroup group, GroupMember member, ErrorCode error)
     {
         member.FailWaiters(error);
         group.Members.Remove(member.MemberId);
@@ -418,7 +431,7 @@ public sealed class GroupCoordinator
     }
 
     /// <summary>After members left or expired: a stable group rebalances; a rebalancing one may now be complete.</summary>
-    private async Task OnMembersRemovedAsync(ClassicGroup group, CancellationToken cancellationToken)
+    private async Task OnMembersRemovedAsync(BrokerGroup group, CancellationToken cancellationToken)
     {
         if (group.State is GroupState.Stable or GroupState.CompletingRebalance) PrepareRebalance(group);
         if (group.State == GroupState.PreparingRebalance && group.Members.Count == 0) group.InitialDelayDeadline = Now;
@@ -446,7 +459,7 @@ public sealed class GroupCoordinator
 
     private static Task<SyncGroupResponse> SyncError(ErrorCode error) => Task.FromResult(new SyncGroupResponse { ErrorCode = (short)error });
 
-    private async Task<Task<SyncGroupResponse>> SyncLockedAsync(ClassicGroup group, SyncGroupRequest request, short version, CancellationToken cancellationToken)
+    private async Task<Task<SyncGroupResponse>> SyncLockedAsync(BrokerGroup group, SyncGroupRequest request, short version, CancellationToken cancellationToken)
     {
         var error = CheckMember(group, request.MemberId, request.GroupInstanceId, request.GenerationId, out var member);
         if (error != ErrorCode.None) return SyncError(error);
@@ -488,11 +501,11 @@ public sealed class GroupCoordinator
         }
     }
 
-    private static SyncGroupResponse SyncResponse(ClassicGroup group, GroupMember member) =>
+    private static SyncGroupResponse SyncResponse(BrokerGroup group, GroupMember member) =>
         new() { ProtocolType = group.ProtocolType, ProtocolName = group.ProtocolName, Assignment = member.Assignment };
 
     /// <summary>Validates a member of the current generation; generation -1 skips the generation check.</summary>
-    private static ErrorCode CheckMember(ClassicGroup group, string memberId, string? instanceId, int generation, out GroupMember? member)
+    private static ErrorCode CheckMember(BrokerGroup group, string memberId, string? instanceId, int generation, out GroupMember? member)
     {
         member = null;
         if (group.State == GroupState.Dead) return ErrorCode.UnknownMemberId;
@@ -610,12 +623,13 @@ public sealed class GroupCoordinator
         }
     }
 
-    private ErrorCode CheckCommit(ClassicGroup group, OffsetCommitRequest request, short version)
+    private ErrorCode CheckCommit(BrokerGroup group, OffsetCommitRequest request, short version)
     {
         var generation = version >= 1 ? request.GenerationIdOrMemberEpoch : -1;
         // A commit outside any generation (admin tools, standalone consumers) is allowed while no member is in the group.
         if (generation < 0 && group.Members.Count == 0 && group.State is GroupState.Dead or GroupState.Empty) return ErrorCode.None;
         if (group.State == GroupState.Dead) return ErrorCode.IllegalGeneration;
+        if (group.Consumer is { } consumer) return CheckConsumerCommit(group, consumer, request.MemberId, generation, version);
         var error = CheckMember(group, request.MemberId, request.GroupInstanceId, generation, out var member);
         if (error != ErrorCode.None) return error;
         if (group.State == GroupState.CompletingRebalance) return ErrorCode.RebalanceInProgress;
@@ -785,7 +799,6 @@ public sealed class GroupCoordinator
     public async Task<List<ListGroupsResponse.ListedGroup>> ListGroupsAsync(IReadOnlyCollection<string> states, IReadOnlyCollection<string> types, CancellationToken cancellationToken)
     {
         var result = new List<ListGroupsResponse.ListedGroup>();
-        if (types.Count > 0 && !types.Contains("classic", StringComparer.OrdinalIgnoreCase)) return result;
         foreach (var group in _groups.Values.OrderBy(g => g.Id, StringComparer.Ordinal))
         {
             await group.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -793,7 +806,9 @@ public sealed class GroupCoordinator
             {
                 if (group.State == GroupState.Dead) continue;
                 if (states.Count > 0 && !states.Contains(group.StateName, StringComparer.OrdinalIgnoreCase)) continue;
-                result.Add(new ListGroupsResponse.ListedGroup { GroupId = group.Id, ProtocolType = group.ProtocolType ?? "", GroupState = group.StateName, GroupType = "classic" });
+                if (types.Count > 0 && !types.Contains(group.TypeName, StringComparer.OrdinalIgnoreCase)) continue;
+                var protocolType = group.Consumer is null ? group.ProtocolType ?? "" : "consumer";
+                result.Add(new ListGroupsResponse.ListedGroup { GroupId = group.Id, ProtocolType = protocolType, GroupState = group.StateName, GroupType = group.TypeName });
             }
             finally
             {
@@ -862,11 +877,11 @@ public sealed class GroupCoordinator
         }
     }
 
-    private static List<GroupRecord> DeletionRecords(ClassicGroup group)
+    private static List<GroupRecord> DeletionRecords(BrokerGroup group)
     {
         var records = new List<GroupRecord>();
         foreach (var (topic, partition) in group.Offsets.Keys) records.Add(new GroupRecord.Offset(group.Id, topic, partition, null));
-        records.Add(new GroupRecord.Metadata(group.Id, null));
+        records.Add(group.Consumer is null ? new GroupRecord.Metadata(group.Id, null) : new GroupRecord.Consumer(group.Id, null));
         return records;
     }
 
@@ -898,10 +913,15 @@ public sealed class GroupCoordinator
         }
     }
 
-    private async Task CheckGroupAsync(ClassicGroup group, CancellationToken cancellationToken)
+    private async Task CheckGroupAsync(BrokerGroup group, CancellationToken cancellationToken)
     {
         if (group.State == GroupState.Dead) return;
         var now = Now;
+        if (group.Consumer is { Members.Count: > 0 })
+        {
+            await CheckConsumerGroupAsync(group, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         foreach (var (id, deadline) in group.PendingMembers.ToList())
             if (now >= deadline) group.PendingMembers.Remove(id);
 
@@ -939,7 +959,7 @@ public sealed class GroupCoordinator
     /// offsets.retention.minutes: an empty group's offsets are dropped once the retention has passed since the group became
     /// empty (or since the commit, if later); a group left with no offsets is deleted.
     /// </summary>
-    private async Task ExpireOffsetsAsync(ClassicGroup group, long nowMs, CancellationToken cancellationToken)
+    private async Task ExpireOffsetsAsync(BrokerGroup group, long nowMs, CancellationToken cancellationToken)
     {
         var records = new List<GroupRecord>();
         foreach (var ((topic, partition), offset) in group.Offsets)

@@ -29,7 +29,7 @@ public sealed record StoredGroup(
 
 /// <summary>
 /// One record of __consumer_offsets in Brook's own format. Keys start with an int16 type:
-/// 0 = offset (group, topic, partition), 1 = group metadata (group). Values start with an int16 version;
+/// 0 = offset (group, topic, partition), 1 = classic group metadata (group), 2 = consumer-protocol group (group). Values start with an int16 version;
 /// a null value is a tombstone (the offset or group was deleted). Strings and bytes use Kafka's classic
 /// (non-compact) encodings.
 /// </summary>
@@ -38,6 +38,9 @@ public abstract record GroupRecord(string GroupId)
     public sealed record Offset(string GroupId, string Topic, int Partition, CommittedOffset? Value) : GroupRecord(GroupId);
 
     public sealed record Metadata(string GroupId, StoredGroup? Value) : GroupRecord(GroupId);
+
+    /// <summary>The whole state of a consumer-protocol (KIP-848) group; null deletes it.</summary>
+    internal sealed record Consumer(string GroupId, ConsumerGroupModel? Value) : GroupRecord(GroupId);
 }
 
 /// <summary>Encodes and decodes <see cref="GroupRecord"/>s as key/value bytes.</summary>
@@ -45,6 +48,7 @@ public static class GroupRecordCodec
 {
     private const short OffsetKeyType = 0;
     private const short MetadataKeyType = 1;
+    private const short ConsumerKeyType = 2;
     private const short ValueVersion = 0;
 
     public static (byte[] Key, byte[]? Value) Encode(GroupRecord record)
@@ -96,6 +100,11 @@ public static class GroupRecordCodec
                     value = w.WrittenSpan.ToArray();
                 }
                 break;
+            case GroupRecord.Consumer c:
+                key.WriteInt16(ConsumerKeyType);
+                key.WriteString(c.GroupId, false, false);
+                value = c.Value?.Encode();
+                break;
             default:
                 throw new ArgumentException($"Unknown group record {record.GetType().Name}.", nameof(record));
         }
@@ -142,6 +151,9 @@ public static class GroupRecordCodec
                     }
                     return new GroupRecord.Metadata(group, new StoredGroup(protocolType, generation, protocolName, leader, stateTimestamp, members));
                 }
+            case ConsumerKeyType:
+                if (value is not { } model) return new GroupRecord.Consumer(group, null);
+                return ConsumerGroupModel.Decode(model) is { } decoded ? new GroupRecord.Consumer(group, decoded) : null;
             default:
                 return null;
         }

@@ -288,6 +288,28 @@ public sealed class GroupCoordinatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Adding_partitions_to_a_subscribed_topic_triggers_a_rebalance()
+    {
+        await _store.CreateTopicAsync("grows", 2, new Dictionary<string, string>());
+        var subscription = new ConsumerProtocolSubscription { Topics = ["grows"] };
+        using var writer = new ProtocolWriter();
+        writer.WriteInt16(0);
+        subscription.Write(writer, 0);
+        var join = Join("g");
+        join.Protocols[0].Metadata = writer.WrittenSpan.ToArray();
+        var id = (await _coordinator.JoinGroupAsync(join, JoinVersion, Client, default)).MemberId;
+        join.MemberId = id;
+        await _coordinator.JoinGroupAsync(join, JoinVersion, Client, default);
+        await SyncAsync("g", id, 1, (id, "both"));
+        await _coordinator.CheckDeadlinesAsync();
+        Assert.Equal(ErrorCode.None, await HeartbeatAsync("g", id, 1));
+
+        await _store.AddPartitionsAsync("grows", 3);
+        await _coordinator.CheckDeadlinesAsync();
+        Assert.Equal(ErrorCode.RebalanceInProgress, await HeartbeatAsync("g", id, 1));
+    }
+
+    [Fact]
     public async Task Only_empty_groups_can_be_deleted()
     {
         var a = await NewMemberIdAsync("g");

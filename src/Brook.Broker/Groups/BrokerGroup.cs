@@ -73,9 +73,9 @@ internal sealed class GroupMember
 /// Thread-safety: every member is read and written only while holding <see cref="Lock"/>, an async lock so that a
 /// holder may await the append of its records; nothing blocks a thread.
 /// </summary>
-internal sealed class ClassicGroup
+internal sealed class BrokerGroup
 {
-    public ClassicGroup(string id)
+    public BrokerGroup(string id)
     {
         Id = id;
     }
@@ -121,7 +121,18 @@ internal sealed class ClassicGroup
     /// <summary>Partition counts of the subscribed topics when the generation formed; a change triggers a rebalance.</summary>
     public Dictionary<string, int>? SubscribedPartitionCounts { get; set; }
 
-    public string StateName => State.ToString();
+    /// <summary>Set when the group uses the consumer rebalance protocol (KIP-848) instead of the classic one.</summary>
+    public ConsumerGroupModel? Consumer { get; set; }
+
+    /// <summary>Session deadlines of consumer-protocol members (not stored: a restart gives every member a fresh session).</summary>
+    public Dictionary<string, DateTimeOffset> ConsumerSessions { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The epoch and assignment last sent to each consumer-protocol member; a change is sent on its next heartbeat.</summary>
+    public Dictionary<string, string> ConsumerLastSent { get; } = new(StringComparer.Ordinal);
+
+    public string StateName => State == GroupState.Dead ? "Dead" : Consumer?.StateName ?? State.ToString();
+
+    public string TypeName => Consumer is null ? "classic" : "consumer";
 
     /// <summary>The protocols every member supports (the candidates for selection).</summary>
     public HashSet<string> CandidateProtocols()
@@ -167,6 +178,9 @@ internal sealed class ClassicGroup
         Leader = null;
         Generation = 0;
         SubscribedPartitionCounts = null;
+        Consumer = null;
+        ConsumerSessions.Clear();
+        ConsumerLastSent.Clear();
     }
 }
 
