@@ -23,10 +23,12 @@ namespace Brook.Broker;
 public sealed class BrookBroker : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly ILogStore _store;
 
-    private BrookBroker(WebApplication app, BrokerNode node, TimeSpan startTime)
+    private BrookBroker(WebApplication app, ILogStore store, BrokerNode node, TimeSpan startTime)
     {
         _app = app;
+        _store = store;
         Node = node;
         StartTime = startTime;
     }
@@ -41,7 +43,7 @@ public sealed class BrookBroker : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public ILogStore Store => _app.Services.GetRequiredService<ILogStore>();
+    public ILogStore Store => _store;
 
     /// <summary>Starts a broker. With no options: in-memory storage on an ephemeral loopback port.</summary>
     public static Task<BrookBroker> StartAsync(BrokerOptions? options = null, CancellationToken cancellationToken = default) =>
@@ -65,27 +67,36 @@ public sealed class BrookBroker : IAsyncDisposable
                 kestrel.Listen(listener.BindAddress, listener.Port, l => l.UseConnectionHandler<KafkaConnectionHandler>());
         });
         builder.WebHost.UseShutdownTimeout(options.ShutdownTimeout);
-        AddBrokerServices(builder.Services, options);
+        var node = CreateNode(options);
+        // Storage is opened (and recovered) before any connection is accepted.
+        var store = await StorageFactory.OpenAsync(options, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        AddBrokerServices(builder.Services, options, node, store);
 
         var app = builder.Build();
-        var store = app.Services.GetRequiredService<ILogStore>();
-        _ = store; // open storage (recovery) before accepting connections
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-
-        var node = app.Services.GetRequiredService<BrokerNode>();
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
         node.AdvertisedListeners = ResolveAdvertised(options, listeners, app);
-        return new BrookBroker(app, node, clock.Elapsed);
+        return new BrookBroker(app, store, node, clock.Elapsed);
     }
 
-    internal static void AddBrokerServices(IServiceCollection services, BrokerOptions options)
+    internal static void AddBrokerServices(IServiceCollection services, BrokerOptions options, BrokerNode node, ILogStore store)
     {
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(new BrokerConfig(options.Configs));
-        services.AddSingleton(sp => CreateNode(options));
-        services.AddSingleton(sp => StorageFactory.Create(options, sp));
+        services.AddSingleton(new BrokerConfig(StorageFactory.EffectiveBrokerConfigs(options)));
+        services.AddSingleton(node);
+        services.AddSingleton(store);
         services.AddSingleton<TopicService>();
         services.AddSingleton<PartitionWriter>();
+        services.AddSingleton<TopicConfigChanges>();
         services.AddSingleton<RequestDispatcher>();
         services.AddSingleton<GroupCoordinator>();
         services.AddSingleton<GroupLagService>();
@@ -150,6 +161,8 @@ public sealed class BrookBroker : IAsyncDisposable
         finally
         {
             await _app.DisposeAsync().ConfigureAwait(false);
+            // Last, after every request has finished: flushes and marks a clean shutdown.
+            await _store.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

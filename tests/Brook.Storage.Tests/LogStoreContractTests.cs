@@ -400,3 +400,34 @@ public sealed class InMemoryLogStoreContractTests : LogStoreContractTests
 {
     protected override Task<ILogStore> CreateStoreAsync() => Task.FromResult<ILogStore>(new InMemoryLogStore());
 }
+
+public sealed class DiskLogStoreContractTests : LogStoreContractTests
+{
+    private readonly TempDirectory _directory = new();
+
+    protected override async Task<ILogStore> CreateStoreAsync() =>
+        await DiskLogStore.OpenAsync(new DiskLogStoreOptions(_directory.Path) { BackgroundInterval = null });
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _directory.Dispose();
+    }
+
+    [Fact]
+    public async Task Topics_and_data_survive_reopening()
+    {
+        var log = await CreatePartitionAsync("orders", 2);
+        await AppendAsync(log, TestBatches.OfSize(3, 10));
+        await log.DeleteRecordsBeforeAsync(1);
+        var id = Store.GetTopic("orders")!.TopicId;
+        await Store.DisposeAsync();
+
+        await using var reopened = await DiskLogStore.OpenAsync(new DiskLogStoreOptions(_directory.Path) { BackgroundInterval = null });
+
+        Assert.Equal(id, reopened.GetTopic("orders")!.TopicId);
+        var again = reopened.GetPartition("orders", 0)!;
+        Assert.Equal((1L, 3L, 3L), (again.LogStartOffset, again.LogEndOffset, again.HighWatermark));
+        Assert.Equal(3, (await again.AppendAsync(TestBatches.OfSize(1, 10), new AppendOptions(TimestampType.CreateTime, -1, 0))).BaseOffset);
+    }
+}

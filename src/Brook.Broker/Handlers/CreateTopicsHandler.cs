@@ -43,15 +43,15 @@ public sealed class CreateTopicsHandler(TopicService topics, BrokerConfig config
             result.NumPartitions = created.PartitionCount;
             result.ReplicationFactor = 1;
             result.Configs = [];
-            foreach (var entry in config.DescribeTopic(created).Where(e => !e.Sensitive))
+            foreach (var entry in config.DescribeTopic(created))
             {
                 result.Configs.Add(new CreateTopicsResponse.CreatableTopicConfigs
                 {
                     Name = entry.Name,
                     Value = entry.Value,
-                    ReadOnly = entry.ReadOnly,
+                    ReadOnly = entry.IsReadOnly,
                     ConfigSource = (sbyte)entry.Source,
-                    IsSensitive = entry.Sensitive,
+                    IsSensitive = entry.IsSensitive,
                 });
             }
         }

@@ -22,19 +22,19 @@ public sealed class PartitionWriter(ILogStore store, BrokerConfig config, TimePr
         var log = topic is null ? null : store.GetPartition(topicName, partition);
         if (topic is null || log is null) return AppendOutcome.Fail(ErrorCode.UnknownTopicOrPartition, $"This server does not host {topicName}-{partition}.");
         var settings = config.ForTopic(topic);
-        if (acks == -1 && settings.MinInsyncReplicas > 1)
-            return AppendOutcome.Fail(ErrorCode.NotEnoughReplicas, $"min.insync.replicas is {settings.MinInsyncReplicas} but only 1 replica exists.");
+        if (acks == -1 && settings.MinInSyncReplicas > 1)
+            return AppendOutcome.Fail(ErrorCode.NotEnoughReplicas, $"min.insync.replicas is {settings.MinInSyncReplicas} but only 1 replica exists.");
         if (records.IsEmpty) return AppendOutcome.Fail(ErrorCode.CorruptMessage, "The request carries no record batch.");
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var check = CheckBatches(records.Span, settings, now);
         if (check.Error != ErrorCode.None) return check;
 
-        var options = new AppendOptions(settings.LogAppendTime ? TimestampType.LogAppendTime : TimestampType.CreateTime, now, 0);
+        var options = new AppendOptions(settings.MessageTimestampType, now, 0);
         try
         {
             var appended = await log.AppendAsync(records, options, cancellationToken).ConfigureAwait(false);
-            return new AppendOutcome(ErrorCode.None, null, appended.BaseOffset, settings.LogAppendTime ? appended.LogAppendTime : -1, appended.LogStartOffset, null);
+            return new AppendOutcome(ErrorCode.None, null, appended.BaseOffset, settings.MessageTimestampType == TimestampType.LogAppendTime ? appended.LogAppendTime : -1, appended.LogStartOffset, null);
         }
         catch (StorageException ex)
         {
@@ -42,7 +42,7 @@ public sealed class PartitionWriter(ILogStore store, BrokerConfig config, TimePr
         }
     }
 
-    private static AppendOutcome CheckBatches(ReadOnlySpan<byte> records, TopicSettings settings, long now)
+    private static AppendOutcome CheckBatches(ReadOnlySpan<byte> records, LogConfig settings, long now)
     {
         var position = 0;
         var index = 0;
@@ -64,10 +64,10 @@ public sealed class PartitionWriter(ILogStore store, BrokerConfig config, TimePr
                 return AppendOutcome.Fail(ErrorCode.CorruptMessage, "Record batch count and last offset delta disagree.", index);
             if ((int)header.Compression > (int)CompressionType.Zstd)
                 return AppendOutcome.Fail(ErrorCode.UnsupportedCompressionType, $"Unknown compression codec {(int)header.Compression}.", index);
-            if (!settings.LogAppendTime && !header.IsControl)
+            if (settings.MessageTimestampType == TimestampType.CreateTime && !header.IsControl)
             {
                 var ts = header.MaxTimestamp;
-                if (ts >= 0 && (now - ts > settings.TimestampBeforeMaxMs || ts - now > settings.TimestampAfterMaxMs))
+                if (ts >= 0 && (now - ts > settings.MessageTimestampBeforeMaxMs || ts - now > settings.MessageTimestampAfterMaxMs))
                     return AppendOutcome.Fail(ErrorCode.InvalidTimestamp, $"Timestamp {ts} is outside the range the topic accepts around {now}.", index);
             }
             position += header.TotalSize;

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Brook.Benchmarks.ProduceDecodeBenchmarks).Assembly).Run(args);

@@ -1,0 +1,30 @@
+using Brook.Broker.Topics;
+using Brook.Protocol;
+using Brook.Protocol.Messages;
+
+namespace Brook.Broker.Handlers;
+
+/// <summary>AlterConfigs (key 33): replaces a topic's whole set of overrides. Broker configs are static (set at start).</summary>
+public sealed class AlterConfigsHandler(TopicConfigChanges changes) : RequestHandler<AlterConfigsRequest, AlterConfigsResponse>
+{
+    protected override async ValueTask<AlterConfigsResponse?> HandleAsync(RequestContext context, AlterConfigsRequest request, CancellationToken cancellationToken)
+    {
+        var response = new AlterConfigsResponse();
+        foreach (var resource in request.Resources)
+        {
+            var result = new AlterConfigsResponse.AlterConfigsResourceResponse { ResourceType = resource.ResourceType, ResourceName = resource.ResourceName };
+            response.Responses.Add(result);
+            if (resource.ResourceType != ConfigResourceType.Topic)
+            {
+                result.ErrorCode = (short)ErrorCode.InvalidRequest;
+                result.ErrorMessage = "Only topic configs can be altered at run time; broker configs are read at start.";
+                continue;
+            }
+            var configs = resource.Configs.ToDictionary(c => c.Name, c => c.Value, StringComparer.Ordinal);
+            var (error, message) = await changes.ReplaceAsync(resource.ResourceName, configs, request.ValidateOnly, cancellationToken).ConfigureAwait(false);
+            result.ErrorCode = (short)error;
+            result.ErrorMessage = message;
+        }
+        return response;
+    }
+}

@@ -1,0 +1,24 @@
+namespace Brook.Broker.Handlers;
+
+/// <summary>Kafka's config resource types (DescribeConfigs, AlterConfigs, IncrementalAlterConfigs).</summary>
+internal static class ConfigResourceType
+{
+    public const sbyte Topic = 2;
+    public const sbyte Broker = 4;
+    public const sbyte BrokerLogger = 8;
+}
+
+/// <summary>Kafka's config value types as DescribeConfigs v3+ reports them.</summary>
+internal static class ConfigTypeCode
+{
+    public static sbyte From(Storage.ConfigValueType type) => type switch
+    {
+        Storage.ConfigValueType.Boolean => 1,
+        Storage.ConfigValueType.String => 2,
+        Storage.ConfigValueType.Int => 3,
+        Storage.ConfigValueType.Long => 5,
+        Storage.ConfigValueType.Double => 6,
+        Storage.ConfigValueType.List => 7,
+        _ => 0,
+    };
+}

@@ -1,0 +1,30 @@
+using Brook.Broker.Topics;
+using Brook.Protocol;
+using Brook.Protocol.Messages;
+
+namespace Brook.Broker.Handlers;
+
+/// <summary>IncrementalAlterConfigs (key 44): SET, DELETE, APPEND and SUBTRACT on topic configs. v1: flexible.</summary>
+public sealed class IncrementalAlterConfigsHandler(TopicConfigChanges changes) : RequestHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>
+{
+    protected override async ValueTask<IncrementalAlterConfigsResponse?> HandleAsync(RequestContext context, IncrementalAlterConfigsRequest request, CancellationToken cancellationToken)
+    {
+        var response = new IncrementalAlterConfigsResponse();
+        foreach (var resource in request.Resources)
+        {
+            var result = new IncrementalAlterConfigsResponse.AlterConfigsResourceResponse { ResourceType = resource.ResourceType, ResourceName = resource.ResourceName };
+            response.Responses.Add(result);
+            if (resource.ResourceType != ConfigResourceType.Topic)
+            {
+                result.ErrorCode = (short)ErrorCode.InvalidRequest;
+                result.ErrorMessage = "Only topic configs can be altered at run time; broker configs are read at start.";
+                continue;
+            }
+            var list = resource.Configs.Select(c => (c.Name, c.ConfigOperation, c.Value)).ToList();
+            var (error, message) = await changes.ApplyIncrementalAsync(resource.ResourceName, list, request.ValidateOnly, cancellationToken).ConfigureAwait(false);
+            result.ErrorCode = (short)error;
+            result.ErrorMessage = message;
+        }
+        return response;
+    }
+}

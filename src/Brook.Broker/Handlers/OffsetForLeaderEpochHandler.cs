@@ -1,0 +1,40 @@
+using Brook.Protocol;
+using Brook.Protocol.Messages;
+using Brook.Storage;
+
+namespace Brook.Broker.Handlers;
+
+/// <summary>
+/// OffsetForLeaderEpoch (key 23): consumers use it to detect log truncation (KIP-320). Every partition here has had
+/// one leader epoch, 0, so the end offset of epoch 0 is the log end offset; a newer epoch is unknown.
+/// </summary>
+public sealed class OffsetForLeaderEpochHandler(ILogStore store) : RequestHandler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse>
+{
+    private const int CurrentEpoch = 0;
+
+    protected override ValueTask<OffsetForLeaderEpochResponse?> HandleAsync(RequestContext context, OffsetForLeaderEpochRequest request, CancellationToken cancellationToken)
+    {
+        var response = new OffsetForLeaderEpochResponse();
+        foreach (var topic in request.Topics)
+        {
+            var topicResult = new OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult { Topic = topic.Topic };
+            response.Topics.Add(topicResult);
+            foreach (var partition in topic.Partitions)
+            {
+                var result = new OffsetForLeaderEpochResponse.EpochEndOffset { Partition = partition.Partition };
+                topicResult.Partitions.Add(result);
+                var log = store.GetPartition(topic.Topic, partition.Partition);
+                if (log is null)
+                    result.ErrorCode = (short)ErrorCode.UnknownTopicOrPartition;
+                else if (partition.CurrentLeaderEpoch > CurrentEpoch)
+                    result.ErrorCode = (short)ErrorCode.UnknownLeaderEpoch;
+                else if (partition.LeaderEpoch <= CurrentEpoch)
+                {
+                    result.LeaderEpoch = CurrentEpoch;
+                    result.EndOffset = log.LogEndOffset;
+                }
+            }
+        }
+        return ValueTask.FromResult<OffsetForLeaderEpochResponse?>(response);
+    }
+}

@@ -1,0 +1,83 @@
+using Brook.Protocol;
+using Brook.Storage;
+
+namespace Brook.Broker.Topics;
+
+/// <summary>Applies AlterConfigs (replace all) and IncrementalAlterConfigs (set/delete/append/subtract) to topics.</summary>
+public sealed class TopicConfigChanges(ILogStore store, BrokerConfig config)
+{
+    public const sbyte OpSet = 0;
+    public const sbyte OpDelete = 1;
+    public const sbyte OpAppend = 2;
+    public const sbyte OpSubtract = 3;
+
+    /// <summary>Replaces the topic's overrides with <paramref name="configs"/> (legacy AlterConfigs semantics).</summary>
+    public ValueTask<(ErrorCode Error, string? Message)> ReplaceAsync(string topicName, IReadOnlyDictionary<string, string?> configs, bool validateOnly, CancellationToken cancellationToken) =>
+        ApplyAsync(topicName, _ => configs, validateOnly, cancellationToken);
+
+    public ValueTask<(ErrorCode Error, string? Message)> ApplyIncrementalAsync(string topicName, IReadOnlyList<(string Name, sbyte Operation, string? Value)> changes, bool validateOnly, CancellationToken cancellationToken)
+    {
+        if (changes.GroupBy(c => c.Name, StringComparer.Ordinal).Any(g => g.Count() > 1))
+            return ValueTask.FromResult((ErrorCode.InvalidRequest, (string?)"A config name appears more than once."));
+        return ApplyAsync(topicName, current =>
+        {
+            var next = current.ToDictionary(c => c.Key, c => (string?)c.Value, StringComparer.Ordinal);
+            foreach (var (name, op, value) in changes)
+            {
+                switch (op)
+                {
+                    case OpSet:
+                        next[name] = value;
+                        break;
+                    case OpDelete:
+                        next.Remove(name);
+                        break;
+                    case OpAppend or OpSubtract:
+                        if (TopicConfigs.Find(name) is not { Type: ConfigValueType.List } definition)
+                            throw new ConfigChangeException(ErrorCode.InvalidConfig, $"Config '{name}' is not a list; APPEND and SUBTRACT apply to lists only.");
+                        var items = (next.GetValueOrDefault(name) ?? (current.ContainsKey(name) ? current[name] : definition.DefaultValue))
+                            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+                        var delta = (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                        if (op == OpAppend) items.AddRange(delta.Where(d => !items.Contains(d)));
+                        else items.RemoveAll(delta.Contains);
+                        next[name] = string.Join(",", items);
+                        break;
+                    default:
+                        throw new ConfigChangeException(ErrorCode.InvalidRequest, $"Unknown config operation {op}.");
+                }
+            }
+            return next;
+        }, validateOnly, cancellationToken);
+    }
+
+    private async ValueTask<(ErrorCode Error, string? Message)> ApplyAsync(
+        string topicName, Func<IReadOnlyDictionary<string, string>, IReadOnlyDictionary<string, string?>> change, bool validateOnly, CancellationToken cancellationToken)
+    {
+        var topic = store.GetTopic(topicName);
+        if (topic is null) return (ErrorCode.UnknownTopicOrPartition, $"Topic '{topicName}' does not exist.");
+        IReadOnlyDictionary<string, string?> next;
+        try
+        {
+            next = change(topic.Configs);
+        }
+        catch (ConfigChangeException ex)
+        {
+            return (ex.Error, ex.Message);
+        }
+        var (validated, error) = config.ValidateTopicConfigs(next);
+        if (error is not null) return (ErrorCode.InvalidConfig, error);
+        if (validateOnly) return (ErrorCode.None, null);
+        var result = await store.SetTopicConfigsAsync(topicName, validated, cancellationToken).ConfigureAwait(false);
+        return result.Status switch
+        {
+            StoreStatus.Ok => (ErrorCode.None, null),
+            StoreStatus.UnknownTopic => (ErrorCode.UnknownTopicOrPartition, $"Topic '{topicName}' does not exist."),
+            _ => (ErrorCode.KafkaStorageError, result.Message),
+        };
+    }
+
+    private sealed class ConfigChangeException(ErrorCode error, string message) : Exception(message)
+    {
+        public ErrorCode Error { get; } = error;
+    }
+}

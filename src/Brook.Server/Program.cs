@@ -1,0 +1,40 @@
+using Brook.Broker;
+using Brook.Server;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+BrokerOptions options;
+try
+{
+    options = ServerSettings.Load(args, Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+        .ToDictionary(e => (string)e.Key, e => (string?)e.Value), Directory.GetCurrentDirectory(), out var showHelp);
+    if (showHelp)
+    {
+        Console.WriteLine(ServerSettings.Usage);
+        return 0;
+    }
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine($"brook-server: {ex.Message}");
+    return 2;
+}
+
+await using var broker = await BrookBroker.StartAsync(options, builder =>
+{
+    builder.Logging.ClearProviders();
+    builder.Logging.AddSimpleConsole(o =>
+    {
+        o.SingleLine = true;
+        o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+    });
+    builder.Logging.SetMinimumLevel(LogLevel.Information);
+    builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+});
+var logger = broker.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Brook.Server");
+logger.LogInformation("Brook started in {Ms:F0} ms: node {NodeId}, cluster {ClusterId}, listening on {Listeners}, data in {Data}",
+    broker.StartTime.TotalMilliseconds, broker.Node.NodeId, broker.Node.ClusterId, string.Join(", ", broker.Node.AdvertisedListeners),
+    options.InMemory ? "memory" : options.DataDirectory);
+await broker.WaitForShutdownAsync();
+logger.LogInformation("Brook stopped");
+return 0;

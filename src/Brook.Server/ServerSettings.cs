@@ -1,0 +1,149 @@
+using System.Text.Json;
+using Brook.Broker;
+
+namespace Brook.Server;
+
+/// <summary>
+/// Collects the server's settings as Kafka-style keys ("listeners", "log.retention.ms", ...) from, in rising
+/// precedence: appsettings.json (section "Brook"), a --config file (Kafka .properties or flat JSON), BROOK_*
+/// environment variables (BROOK_LOG_RETENTION_MS → log.retention.ms) and the command line.
+/// </summary>
+internal static class ServerSettings
+{
+    public const string Usage = """
+        Usage: brook-server [options]
+
+          --listeners LIST             PLAINTEXT://HOST:PORT[,...]   (default PLAINTEXT://127.0.0.1:9092)
+          --advertised-listeners LIST  what clients are told to connect to (default: the listeners)
+          --data-dir DIR               where logs and metadata live (default ./data)
+          --in-memory                  keep nothing on disk
+          --config FILE                Kafka-style .properties file or flat JSON of settings
+          --override KEY=VALUE         set any broker config (repeatable), e.g. --override num.partitions=3
+          --help                       show this text
+
+        Every setting can also come from appsettings.json (section "Brook") or an environment variable
+        BROOK_<KEY> with dots as underscores, e.g. BROOK_LISTENERS, BROOK_DATA_DIR, BROOK_LOG_RETENTION_MS.
+        """;
+
+    /// <summary>Settings that are not broker configs.</summary>
+    private static readonly HashSet<string> ServerKeys = new(StringComparer.Ordinal)
+    {
+        "listeners", "advertised.listeners", "data.dir", "log.dirs", "log.dir", "in.memory",
+    };
+
+    public static BrokerOptions Load(string[] args, IDictionary<string, string?> environment, string workingDirectory, out bool showHelp)
+    {
+        showHelp = false;
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        var appsettings = Path.Combine(workingDirectory, "appsettings.json");
+        if (File.Exists(appsettings)) MergeJson(values, File.ReadAllText(appsettings), section: "Brook");
+
+        var cli = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? configFile = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{arg} needs a value.");
+            switch (arg)
+            {
+                case "--help" or "-h" or "-?":
+                    showHelp = true;
+                    break;
+                case "--listeners":
+                    cli["listeners"] = Next();
+                    break;
+                case "--advertised-listeners":
+                    cli["advertised.listeners"] = Next();
+                    break;
+                case "--data-dir":
+                    cli["data.dir"] = Next();
+                    break;
+                case "--in-memory":
+                    cli["in.memory"] = "true";
+                    break;
+                case "--config":
+                    configFile = Next();
+                    break;
+                case "--override":
+                    var pair = Next();
+                    var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                    if (eq <= 0) throw new ArgumentException($"--override expects KEY=VALUE, got '{pair}'.");
+                    cli[pair[..eq].Trim()] = pair[(eq + 1)..].Trim();
+                    break;
+                default:
+                    throw new ArgumentException($"Unknown argument '{arg}'. Run with --help for the options.");
+            }
+        }
+
+        if (configFile is not null)
+        {
+            if (!File.Exists(configFile)) throw new ArgumentException($"Config file '{configFile}' does not exist.");
+            var text = File.ReadAllText(configFile);
+            if (configFile.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) MergeJson(values, text, section: null);
+            else MergeProperties(values, text);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            if (value is null || !name.StartsWith("BROOK_", StringComparison.Ordinal) || name.Length == 6) continue;
+            values[name[6..].ToLowerInvariant().Replace('_', '.')] = value;
+        }
+        foreach (var (k, v) in cli) values[k] = v;
+
+        var options = new BrokerOptions();
+        if (values.TryGetValue("listeners", out var listeners)) options.Listeners = SplitList(listeners);
+        if (values.TryGetValue("advertised.listeners", out var advertised)) options.AdvertisedListeners = SplitList(advertised);
+        var dataDir = values.GetValueOrDefault("data.dir") ?? values.GetValueOrDefault("log.dirs")?.Split(',')[0] ?? values.GetValueOrDefault("log.dir");
+        options.DataDirectory = Path.GetFullPath(dataDir ?? "data", workingDirectory);
+        options.InMemory = values.TryGetValue("in.memory", out var mem) && bool.TryParse(mem, out var inMemory) && inMemory;
+        foreach (var (k, v) in values)
+            if (!ServerKeys.Contains(k)) options.Configs[k] = v;
+        foreach (var l in options.Listeners.Concat(options.AdvertisedListeners)) _ = ListenerEndpoint.Parse(l); // fail early on typos
+        return options;
+    }
+
+    private static List<string> SplitList(string value) =>
+        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+
+    /// <summary>Java properties subset: key=value or key: value lines, '#' and '!' comments.</summary>
+    internal static void MergeProperties(Dictionary<string, string> values, string text)
+    {
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] is '#' or '!') continue;
+            var sep = line.IndexOfAny(['=', ':']);
+            if (sep <= 0) throw new ArgumentException($"Config line '{line}' is not KEY=VALUE.");
+            values[line[..sep].Trim()] = line[(sep + 1)..].Trim();
+        }
+    }
+
+    private static void MergeJson(Dictionary<string, string> values, string text, string? section)
+    {
+        using var doc = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        var root = doc.RootElement;
+        if (section is not null && !root.TryGetProperty(section, out root)) return;
+        if (root.ValueKind != JsonValueKind.Object) return;
+        foreach (var p in root.EnumerateObject())
+        {
+            var key = NormalizeJsonKey(p.Name);
+            values[key] = p.Value.ValueKind switch
+            {
+                JsonValueKind.String => p.Value.GetString()!,
+                JsonValueKind.Array => string.Join(",", p.Value.EnumerateArray().Select(e => e.ToString())),
+                _ => p.Value.ToString(),
+            };
+        }
+    }
+
+    // "Listeners", "DataDir" and "data.dir" all name the same setting.
+    private static string NormalizeJsonKey(string name) => name switch
+    {
+        "Listeners" => "listeners",
+        "AdvertisedListeners" => "advertised.listeners",
+        "DataDir" or "DataDirectory" => "data.dir",
+        "InMemory" => "in.memory",
+        _ => name,
+    };
+}

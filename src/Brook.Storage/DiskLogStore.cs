@@ -1,0 +1,370 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Brook.Protocol;
+
+namespace Brook.Storage;
+
+/// <summary>How to open a <see cref="DiskLogStore"/>.</summary>
+public sealed record DiskLogStoreOptions(string DataDirectory)
+{
+    /// <summary>Broker-level settings of topic defaults by broker name (log.retention.hours, log.flush.interval.messages, ...), over <see cref="DiskLogStore.BrookBrokerDefaults"/>.</summary>
+    public IReadOnlyDictionary<string, string> BrokerConfigs { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>How often the background task applies retention, interval flushes and compaction; null disables it (tests drive it directly).</summary>
+    public TimeSpan? BackgroundInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Read handles kept open across all partitions.</summary>
+    public int MaxOpenReadHandles { get; init; } = 256;
+}
+
+/// <summary>
+/// Log store on local disk. Layout under the data directory: <c>&lt;topic&gt;-&lt;partition&gt;/</c> per partition (see
+/// <see cref="DiskPartitionLog"/>), <c>.topics/&lt;topic&gt;.json</c> per topic (name, id, partition count, configs;
+/// written atomically), <c>.clean_shutdown</c> while closed cleanly (skips recovery scans on open). Deleted topics'
+/// directories are renamed to <c>&lt;dir&gt;.&lt;id&gt;-delete</c> and removed in the background.
+/// Thread-safety: topic changes are serialized by one async lock and published as an immutable snapshot; lookups
+/// never lock. No thread is held per partition: one background loop serves the store.
+/// </summary>
+public sealed class DiskLogStore : ILogStore
+{
+    /// <summary>Brook's broker defaults where they differ from Kafka's: fsync every append, with group commit.</summary>
+    public static readonly IReadOnlyDictionary<string, string> BrookBrokerDefaults = new Dictionary<string, string>
+    {
+        ["log.flush.interval.messages"] = "1",
+    }.ToImmutableDictionary();
+
+    private const string TopicsDirectoryName = ".topics";
+    private const string CleanShutdownFileName = ".clean_shutdown";
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    private readonly SemaphoreSlim _topicsLock = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly string _topicsDirectory;
+    private ImmutableDictionary<string, TopicEntry> _topics = ImmutableDictionary.Create<string, TopicEntry>(StringComparer.Ordinal);
+    private Task _background = Task.CompletedTask;
+    private int _disposed;
+
+    private DiskLogStore(DiskLogStoreOptions options)
+    {
+        DataDirectory = Path.GetFullPath(options.DataDirectory);
+        TimeProvider = options.TimeProvider;
+        var merged = new Dictionary<string, string>(BrookBrokerDefaults, StringComparer.Ordinal);
+        foreach (var (name, value) in options.BrokerConfigs) merged[name] = value;
+        BrokerConfigs = merged.ToImmutableDictionary(StringComparer.Ordinal);
+        var errors = TopicConfigs.ValidateBrokerDefaults(BrokerConfigs);
+        if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors.Select(e => e.Message)), nameof(options));
+        Handles = new FileHandleCache(options.MaxOpenReadHandles);
+        _topicsDirectory = Path.Combine(DataDirectory, TopicsDirectoryName);
+    }
+
+    public string DataDirectory { get; }
+
+    public TimeProvider TimeProvider { get; }
+
+    /// <summary>Effective broker-level settings (Brook defaults overlaid with the configured ones).</summary>
+    public IReadOnlyDictionary<string, string> BrokerConfigs { get; }
+
+    internal FileHandleCache Handles { get; }
+
+    internal long NowMs => TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Opens the store, recovering every partition; a missing directory is created.</summary>
+    public static async Task<DiskLogStore> OpenAsync(DiskLogStoreOptions options, CancellationToken cancellationToken = default)
+    {
+        var store = new DiskLogStore(options);
+        await Task.Run(store.Load, cancellationToken).ConfigureAwait(false);
+        if (options.BackgroundInterval is { } interval) store._background = store.RunBackgroundAsync(interval);
+        return store;
+    }
+
+    /// <summary>Effective config of a topic for DescribeConfigs: every entry with value and source.</summary>
+    public IReadOnlyList<ConfigEntry> DescribeTopicConfigs(string topic) =>
+        GetTopic(topic) is { } metadata ? TopicConfigs.Describe(BrokerConfigs, metadata.Configs) : [];
+
+    public IReadOnlyList<TopicMetadata> ListTopics() =>
+        Volatile.Read(ref _topics).Values.Select(t => t.Metadata).OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
+
+    public TopicMetadata? GetTopic(string name) => Volatile.Read(ref _topics).TryGetValue(name, out var entry) ? entry.Metadata : null;
+
+    public TopicMetadata? GetTopic(KafkaUuid topicId) =>
+        Volatile.Read(ref _topics).Values.FirstOrDefault(t => t.Metadata.TopicId == topicId)?.Metadata;
+
+    public IPartitionLog? GetPartition(string topic, int partition) => GetDiskPartition(topic, partition);
+
+    internal DiskPartitionLog? GetDiskPartition(string topic, int partition) =>
+        Volatile.Read(ref _topics).TryGetValue(topic, out var entry) && partition >= 0 && partition < entry.Partitions.Length
+            ? entry.Partitions[partition]
+            : null;
+
+    internal IEnumerable<DiskPartitionLog> AllPartitions => Volatile.Read(ref _topics).Values.SelectMany(t => t.Partitions);
+
+    public async ValueTask<StoreResult<TopicMetadata>> CreateTopicAsync(string name, int partitionCount, IReadOnlyDictionary<string, string> configs, CancellationToken cancellationToken = default)
+    {
+        if (partitionCount < 1) return StoreResult<TopicMetadata>.Failure(StoreStatus.InvalidPartitions, "Partition count must be at least 1.");
+        await _topicsLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_topics.ContainsKey(name)) return StoreResult<TopicMetadata>.Failure(StoreStatus.TopicAlreadyExists, $"Topic '{name}' already exists.");
+            var metadata = new TopicMetadata(name, KafkaUuid.NewRandom(), partitionCount, configs.ToImmutableDictionary(StringComparer.Ordinal));
+            var config = LogConfig.Create(BrokerConfigs, metadata.Configs);
+            var partitions = Enumerable.Range(0, partitionCount).Select(p => OpenPartition(name, p, config, cleanShutdown: true)).ToImmutableArray();
+            WriteTopicFile(metadata);
+            Volatile.Write(ref _topics, _topics.SetItem(name, new TopicEntry(metadata, partitions)));
+            return StoreResult<TopicMetadata>.Success(metadata);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return StoreResult<TopicMetadata>.Failure(StoreStatus.StorageError, e.Message);
+        }
+        finally
+        {
+            _topicsLock.Release();
+        }
+    }
+
+    public async ValueTask<StoreStatus> DeleteTopicAsync(string name, CancellationToken cancellationToken = default)
+    {
+        TopicEntry? removed;
+        await _topicsLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_topics.TryGetValue(name, out removed)) return StoreStatus.UnknownTopic;
+            Volatile.Write(ref _topics, _topics.Remove(name));
+            File.Delete(TopicFilePath(name));
+            DurableFiles.SyncDirectory(_topicsDirectory);
+            foreach (var partition in removed.Partitions)
+            {
+                await partition.CloseAsync(flush: false).ConfigureAwait(false);
+                // Renamed first so the name is free at once; the bytes go in the background.
+                var doomed = $"{partition.Directory}.{removed.Metadata.TopicId}-delete";
+                System.IO.Directory.Move(partition.Directory, doomed);
+            }
+            DurableFiles.SyncDirectory(DataDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return StoreStatus.StorageError;
+        }
+        finally
+        {
+            _topicsLock.Release();
+        }
+        _ = Task.Run(DeleteDoomedDirectories, CancellationToken.None);
+        return StoreStatus.Ok;
+    }
+
+    public async ValueTask<StoreResult<TopicMetadata>> AddPartitionsAsync(string name, int newPartitionCount, CancellationToken cancellationToken = default)
+    {
+        await _topicsLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_topics.TryGetValue(name, out var entry)) return StoreResult<TopicMetadata>.Failure(StoreStatus.UnknownTopic, $"Topic '{name}' does not exist.");
+            var current = entry.Metadata.PartitionCount;
+            if (newPartitionCount <= current)
+            {
+                return StoreResult<TopicMetadata>.Failure(StoreStatus.InvalidPartitions,
+                    $"Topic currently has {current} partitions, which is higher than or equal to the requested {newPartitionCount}.");
+            }
+            var config = entry.Partitions[0].Config;
+            var added = Enumerable.Range(current, newPartitionCount - current).Select(p => OpenPartition(name, p, config, cleanShutdown: true)).ToList();
+            var metadata = entry.Metadata with { PartitionCount = newPartitionCount };
+            WriteTopicFile(metadata);
+            Volatile.Write(ref _topics, _topics.SetItem(name, new TopicEntry(metadata, entry.Partitions.AddRange(added))));
+            return StoreResult<TopicMetadata>.Success(metadata);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return StoreResult<TopicMetadata>.Failure(StoreStatus.StorageError, e.Message);
+        }
+        finally
+        {
+            _topicsLock.Release();
+        }
+    }
+
+    public async ValueTask<StoreResult<TopicMetadata>> SetTopicConfigsAsync(string name, IReadOnlyDictionary<string, string> configs, CancellationToken cancellationToken = default)
+    {
+        await _topicsLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_topics.TryGetValue(name, out var entry)) return StoreResult<TopicMetadata>.Failure(StoreStatus.UnknownTopic, $"Topic '{name}' does not exist.");
+            var metadata = entry.Metadata with { Configs = configs.ToImmutableDictionary(StringComparer.Ordinal) };
+            var config = LogConfig.Create(BrokerConfigs, metadata.Configs);
+            WriteTopicFile(metadata);
+            foreach (var partition in entry.Partitions) partition.Config = config;
+            Volatile.Write(ref _topics, _topics.SetItem(name, entry with { Metadata = metadata }));
+            return StoreResult<TopicMetadata>.Success(metadata);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return StoreResult<TopicMetadata>.Failure(StoreStatus.StorageError, e.Message);
+        }
+        finally
+        {
+            _topicsLock.Release();
+        }
+    }
+
+    /// <summary>Applies retention to every partition now; returns the number of segments deleted.</summary>
+    public async Task<int> EnforceRetentionAsync(CancellationToken cancellationToken = default)
+    {
+        var deleted = 0;
+        foreach (var partition in AllPartitions)
+        {
+            try
+            {
+                deleted += await partition.EnforceRetentionAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Topic deleted meanwhile.
+            }
+        }
+        return deleted;
+    }
+
+    /// <summary>Fsyncs partitions whose flush.ms has elapsed with unflushed data.</summary>
+    public async Task FlushDueAsync()
+    {
+        var now = TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        await Task.WhenAll(AllPartitions.Select(p => p.FlushIfDueAsync(now))).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _background.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await _topicsLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            foreach (var partition in AllPartitions) await partition.CloseAsync(flush: true).ConfigureAwait(false);
+            File.WriteAllBytes(Path.Combine(DataDirectory, CleanShutdownFileName), []);
+            DurableFiles.SyncDirectory(DataDirectory);
+        }
+        finally
+        {
+            _topicsLock.Release();
+            Handles.Dispose();
+            _stopping.Dispose();
+        }
+    }
+
+    /// <summary>Simulates a crash for tests: closes files without flushing, checkpointing or marking a clean shutdown.</summary>
+    internal async Task AbandonAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _background.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        foreach (var partition in AllPartitions) await partition.CloseAsync(flush: false).ConfigureAwait(false);
+        Handles.Dispose();
+    }
+
+    private void Load()
+    {
+        System.IO.Directory.CreateDirectory(DataDirectory);
+        System.IO.Directory.CreateDirectory(_topicsDirectory);
+        var markerPath = Path.Combine(DataDirectory, CleanShutdownFileName);
+        var cleanShutdown = File.Exists(markerPath);
+        if (cleanShutdown)
+        {
+            // Removed before anything is written so that a crash from now on triggers recovery.
+            File.Delete(markerPath);
+            DurableFiles.SyncDirectory(DataDirectory);
+        }
+        DeleteDoomedDirectories();
+        var topics = ImmutableDictionary.CreateBuilder<string, TopicEntry>(StringComparer.Ordinal);
+        foreach (var file in System.IO.Directory.EnumerateFiles(_topicsDirectory, "*.json"))
+        {
+            var stored = JsonSerializer.Deserialize<StoredTopic>(File.ReadAllBytes(file), JsonOptions)
+                ?? throw new StorageException($"Topic file {file} is empty.");
+            if (!KafkaUuid.TryParse(stored.TopicId, out var topicId)) throw new StorageException($"Topic file {file} has a bad topic id.");
+            var metadata = new TopicMetadata(stored.Name, topicId, stored.PartitionCount, stored.Configs.ToImmutableDictionary(StringComparer.Ordinal));
+            var config = LogConfig.Create(BrokerConfigs, metadata.Configs);
+            var partitions = Enumerable.Range(0, metadata.PartitionCount).Select(p => OpenPartition(metadata.Name, p, config, cleanShutdown)).ToImmutableArray();
+            topics[metadata.Name] = new TopicEntry(metadata, partitions);
+        }
+        _topics = topics.ToImmutable();
+    }
+
+    private DiskPartitionLog OpenPartition(string topic, int partition, LogConfig config, bool cleanShutdown) =>
+        DiskPartitionLog.Open(this, topic, partition, Path.Combine(DataDirectory, $"{topic}-{partition}"), config, cleanShutdown);
+
+    private async Task RunBackgroundAsync(TimeSpan interval)
+    {
+        using var timer = new PeriodicTimer(interval, TimeProvider);
+        while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+        {
+            try
+            {
+                await FlushDueAsync().ConfigureAwait(false);
+                await EnforceRetentionAsync(_stopping.Token).ConfigureAwait(false);
+                await RunCleanerAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or StorageException or UnauthorizedAccessException)
+            {
+                // A failing disk must not stop the loop; the next tick retries.
+            }
+        }
+    }
+
+    /// <summary>Compacts partitions of compacted topics that are due; returns how many partitions were cleaned.</summary>
+    public async Task<int> RunCleanerAsync(CancellationToken cancellationToken = default)
+    {
+        var cleaned = 0;
+        foreach (var partition in AllPartitions)
+        {
+            if (!partition.Config.IsCompacted) continue;
+            try
+            {
+                if (await LogCleaner.CleanAsync(partition, TimeProvider, force: false, cancellationToken).ConfigureAwait(false)) cleaned++;
+            }
+            catch (Exception e) when (e is ObjectDisposedException or FileNotFoundException)
+            {
+                // Topic deleted or segment removed by retention meanwhile; the next run starts afresh.
+            }
+        }
+        return cleaned;
+    }
+
+    private void DeleteDoomedDirectories()
+    {
+        foreach (var directory in System.IO.Directory.EnumerateDirectories(DataDirectory, "*-delete"))
+        {
+            try
+            {
+                System.IO.Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Retried on the next deletion or open.
+            }
+        }
+    }
+
+    private string TopicFilePath(string name) => Path.Combine(_topicsDirectory, name + ".json");
+
+    private void WriteTopicFile(TopicMetadata metadata)
+    {
+        var stored = new StoredTopic(metadata.Name, metadata.TopicId.ToString(), metadata.PartitionCount, new Dictionary<string, string>(metadata.Configs));
+        DurableFiles.WriteAtomically(TopicFilePath(metadata.Name), JsonSerializer.SerializeToUtf8Bytes(stored, JsonOptions));
+    }
+
+    private sealed record TopicEntry(TopicMetadata Metadata, ImmutableArray<DiskPartitionLog> Partitions);
+
+    private sealed record StoredTopic(string Name, string TopicId, int PartitionCount, Dictionary<string, string> Configs);
+}

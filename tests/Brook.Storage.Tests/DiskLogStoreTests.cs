@@ -1,0 +1,309 @@
+using Brook.Protocol.Records;
+
+namespace Brook.Storage.Tests;
+
+/// <summary>Disk-only behaviour: segments, indexes, retention, recovery.</summary>
+public sealed class DiskLogStoreTests : IDisposable
+{
+    private static readonly AppendOptions CreateTime = new(TimestampType.CreateTime, -1, 0);
+    private readonly TempDirectory _directory = new();
+    private readonly ManualTimeProvider _clock = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    private string PartitionDirectory => Path.Combine(_directory.Path, "events-0");
+
+    private Task<DiskLogStore> OpenAsync(Dictionary<string, string>? broker = null) =>
+        DiskLogStore.OpenAsync(new DiskLogStoreOptions(_directory.Path) { TimeProvider = _clock, BackgroundInterval = null, BrokerConfigs = broker ?? [] });
+
+    private static async Task<IPartitionLog> CreateAsync(DiskLogStore store, params (string Name, string Value)[] configs)
+    {
+        var result = await store.CreateTopicAsync("events", 1, configs.ToDictionary(c => c.Name, c => c.Value));
+        Assert.Equal(StoreStatus.Ok, result.Status);
+        return store.GetPartition("events", 0)!;
+    }
+
+    private static async Task<List<byte[]>> ReadAllAsync(IPartitionLog log)
+    {
+        using var read = await log.ReadAsync(log.LogStartOffset, int.MaxValue, true, long.MaxValue);
+        return TestBatches.Split(read.Records.Span);
+    }
+
+    private string[] SegmentFiles() => Directory.GetFiles(PartitionDirectory, "*.log").Select(Path.GetFileName).Order().ToArray()!;
+
+    [Fact]
+    public async Task Segments_roll_at_segment_bytes_and_are_named_by_base_offset()
+    {
+        await using var store = await OpenAsync();
+        var log = await CreateAsync(store, ("segment.bytes", "400"));
+        var batchSize = TestBatches.OfSize(2, 50).Length; // about 170 bytes: two per segment
+
+        for (var i = 0; i < 6; i++) await log.AppendAsync(TestBatches.OfSize(2, 50), CreateTime);
+
+        Assert.Equal(["00000000000000000000.log", "00000000000000000004.log", "00000000000000000008.log"], SegmentFiles());
+        Assert.Equal(6 * batchSize, log.SizeInBytes);
+        var all = await ReadAllAsync(log);
+        Assert.Equal([0L, 2, 4, 6, 8, 10], all.Select(b => new RecordBatchHeader(b).BaseOffset));
+        using var middle = await log.ReadAsync(5, int.MaxValue, true, long.MaxValue);
+        Assert.Equal(4, new RecordBatchHeader(middle.Records.Span).BaseOffset);
+    }
+
+    [Fact]
+    public async Task Segments_roll_after_segment_ms_by_the_store_clock()
+    {
+        await using var store = await OpenAsync();
+        var log = await CreateAsync(store, ("segment.ms", "60000"));
+        await log.AppendAsync(TestBatches.OfSize(1, 10), CreateTime);
+        _clock.Advance(TimeSpan.FromSeconds(59));
+        await log.AppendAsync(TestBatches.OfSize(1, 10), CreateTime);
+        Assert.Single(SegmentFiles());
+
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        await log.AppendAsync(TestBatches.OfSize(1, 10), CreateTime);
+
+        Assert.Equal(["00000000000000000000.log", "00000000000000000002.log"], SegmentFiles());
+    }
+
+    [Fact]
+    public async Task Time_retention_deletes_whole_segments_older_than_retention_ms()
+    {
+        await using var store = await OpenAsync();
+        var log = await CreateAsync(store, ("segment.bytes", "200"), ("retention.ms", "3600000"));
+        await log.AppendAsync(TestBatches.OfSize(1, 50, baseTimestamp: _clock.NowMs), CreateTime);
+        await log.AppendAsync(TestBatches.OfSize(1, 50, baseTimestamp: _clock.NowMs), CreateTime);
+        _clock.Advance(TimeSpan.FromMinutes(30));
+        await log.AppendAsync(TestBatches.OfSize(1, 50, baseTimestamp: _clock.NowMs), CreateTime);
+        Assert.Equal(0, await store.EnforceRetentionAsync());
+
+        _clock.Advance(TimeSpan.FromMinutes(31));
+
+        Assert.Equal(2, await store.EnforceRetentionAsync());
+        Assert.Equal(2, log.LogStartOffset);
+        Assert.Equal(["00000000000000000002.log"], SegmentFiles());
+        await Assert.ThrowsAsync<OffsetOutOfRangeException>(async () => await log.ReadAsync(0, 100, true, long.MaxValue));
+
+        _clock.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(1, await store.EnforceRetentionAsync());
+        Assert.Equal((3L, 3L), (log.LogStartOffset, log.LogEndOffset));
+        Assert.Equal(3, (await log.AppendAsync(TestBatches.OfSize(1, 10), CreateTime)).BaseOffset);
+    }
+
+    [Fact]
+    public async Task Size_retention_deletes_oldest_segments_while_the_rest_still_reaches_retention_bytes()
+    {
+        await using var store = await OpenAsync();
+        var log = await CreateAsync(store, ("segment.bytes", "200"), ("retention.bytes", "400"), ("retention.ms", "-1"));
+        for (var i = 0; i < 6; i++) await log.AppendAsync(TestBatches.OfSize(1, 50), CreateTime);
+
+        await store.EnforceRetentionAsync();
+
+        // As in Kafka, a segment goes only if the log stays at or above retention.bytes without it.
+        var segmentSize = TestBatches.OfSize(1, 50).Length;
+        Assert.InRange(log.SizeInBytes, 400, 400 + segmentSize);
+        Assert.Equal(2, log.LogStartOffset);
+        Assert.Equal([2L, 3L, 4L, 5L], (await ReadAllAsync(log)).Select(b => new RecordBatchHeader(b).BaseOffset));
+    }
+
+    [Fact]
+    public async Task Compact_only_topics_are_not_deleted_by_retention()
+    {
+        await using var store = await OpenAsync();
+        var log = await CreateAsync(store, ("segment.bytes", "200"), ("retention.ms", "1"), ("cleanup.policy", "compact"));
+        for (var i = 0; i < 3; i++) await log.AppendAsync(TestBatches.OfSize(1, 50, baseTimestamp: 0), CreateTime);
+
+        Assert.Equal(0, await store.EnforceRetentionAsync());
+        Assert.Equal(0, log.LogStartOffset);
+    }
+
+    [Fact]
+    public async Task Delete_records_removes_segments_below_the_new_start_and_persists_it()
+    {
+        await using (var store = await OpenAsync())
+        {
+            var log = await CreateAsync(store, ("segment.bytes", "200"));
+            for (var i = 0; i < 4; i++) await log.AppendAsync(TestBatches.OfSize(1, 50), CreateTime);
+
+            await log.DeleteRecordsBeforeAsync(2);
+
+            Assert.Equal(["00000000000000000002.log", "00000000000000000003.log"], SegmentFiles());
+        }
+        await using var reopened = await OpenAsync();
+        Assert.Equal(2, reopened.GetPartition("events", 0)!.LogStartOffset);
+    }
+
+    [Fact]
+    public async Task Missing_and_corrupt_indexes_are_rebuilt_on_open()
+    {
+        List<byte[]> expected;
+        await using (var store = await OpenAsync())
+        {
+            var log = await CreateAsync(store, ("index.interval.bytes", "100"));
+            for (var i = 0; i < 20; i++) await log.AppendAsync(TestBatches.OfSize(2, 40, baseTimestamp: 1_000 + i * 10), CreateTime);
+            expected = await ReadAllAsync(log);
+        }
+        var index = Path.Combine(PartitionDirectory, "00000000000000000000.index");
+        var timeIndex = Path.Combine(PartitionDirectory, "00000000000000000000.timeindex");
+        var indexLength = new FileInfo(index).Length;
+        Assert.True(indexLength >= 10 * LogSegment.OffsetEntrySize);
+        File.Delete(index);
+        File.WriteAllBytes(timeIndex, [1, 2, 3]);
+
+        await using var reopened = await OpenAsync();
+
+        var again = reopened.GetPartition("events", 0)!;
+        Assert.Equal(indexLength, new FileInfo(index).Length);
+        Assert.Equal(0, new FileInfo(timeIndex).Length % LogSegment.TimeEntrySize);
+        Assert.Equal(expected, await ReadAllAsync(again));
+        using var fromMiddle = await again.ReadAsync(27, int.MaxValue, true, long.MaxValue);
+        Assert.Equal(26, new RecordBatchHeader(fromMiddle.Records.Span).BaseOffset);
+        Assert.Equal(new TimestampOffset(1_150, 30), await again.FindOffsetByTimestampAsync(1_145));
+        Assert.Equal(new TimestampOffset(1_191, 39), await again.FindMaxTimestampAsync());
+    }
+
+    [Fact]
+    public async Task Torn_tail_after_a_crash_is_truncated_to_the_last_whole_batch()
+    {
+        var sizes = new List<long>();
+        var store = await OpenAsync();
+        var log = await CreateAsync(store);
+        for (var i = 0; i < 5; i++)
+        {
+            await log.AppendAsync(TestBatches.OfSize(1, 30 + i), CreateTime);
+            sizes.Add(log.SizeInBytes);
+        }
+        await store.AbandonAsync();
+        var file = Path.Combine(PartitionDirectory, "00000000000000000000.log");
+        using (var stream = new FileStream(file, FileMode.Open)) stream.SetLength(sizes[3] - 7);
+
+        await using var reopened = await OpenAsync();
+
+        var again = reopened.GetPartition("events", 0)!;
+        Assert.Equal(3, again.LogEndOffset);
+        Assert.Equal(sizes[2], new FileInfo(file).Length);
+        Assert.Equal(3, (await again.AppendAsync(TestBatches.OfSize(1, 10), CreateTime)).BaseOffset);
+    }
+
+    [Fact]
+    public async Task Acknowledged_appends_survive_reopening_without_a_clean_shutdown()
+    {
+        var store = await OpenAsync();
+        var log = await CreateAsync(store, ("segment.bytes", "300"));
+        var appended = new List<byte[]>();
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            for (var i = 0; i < 10; i++) await log.AppendAsync(TestBatches.OfSize(1, 40), CreateTime);
+        })));
+        var expected = await ReadAllAsync(log);
+        await store.AbandonAsync();
+
+        await using var reopened = await OpenAsync();
+
+        Assert.Equal(expected, await ReadAllAsync(reopened.GetPartition("events", 0)!));
+    }
+
+    [Fact]
+    public async Task Only_whole_valid_batches_remain_after_random_truncation_or_corruption()
+    {
+        var random = new Random(1234);
+        for (var round = 0; round < 12; round++)
+        {
+            using var directory = new TempDirectory();
+            var options = new DiskLogStoreOptions(directory.Path) { TimeProvider = _clock, BackgroundInterval = null };
+            var store = await DiskLogStore.OpenAsync(options);
+            await store.CreateTopicAsync("events", 1, new Dictionary<string, string>());
+            var log = store.GetPartition("events", 0)!;
+            var written = new List<byte[]>();
+            for (var i = 0; i < 20; i++)
+            {
+                var batch = TestBatches.OfSize(1 + random.Next(3), random.Next(1, 200));
+                await log.AppendAsync(batch, CreateTime);
+                written.Add(batch);
+            }
+            await store.AbandonAsync();
+            var file = Path.Combine(directory.Path, "events-0", "00000000000000000000.log");
+            var length = new FileInfo(file).Length;
+            var damageAt = random.NextInt64(length);
+            using (var stream = new FileStream(file, FileMode.Open))
+            {
+                if (round % 2 == 0)
+                {
+                    stream.SetLength(damageAt);
+                }
+                else
+                {
+                    stream.Position = damageAt;
+                    var original = stream.ReadByte();
+                    stream.Position = damageAt;
+                    stream.WriteByte((byte)(original ^ 0x5A));
+                }
+            }
+
+            await using var reopened = await DiskLogStore.OpenAsync(options);
+
+            var recovered = await ReadAllAsync(reopened.GetPartition("events", 0)!);
+            Assert.Equal(written.Take(recovered.Count), recovered);
+            // Everything before the damaged batch is kept.
+            var kept = 0L;
+            var wholeBefore = written.TakeWhile(b => (kept += b.Length) <= damageAt).Count();
+            Assert.True(recovered.Count >= wholeBefore, $"round {round}: {recovered.Count} < {wholeBefore}");
+            Assert.True(recovered.Count < written.Count);
+        }
+    }
+
+    [Fact]
+    public async Task Read_handles_stay_bounded_across_many_partitions()
+    {
+        await using var store = await DiskLogStore.OpenAsync(new DiskLogStoreOptions(_directory.Path) { BackgroundInterval = null, MaxOpenReadHandles = 8 });
+        await store.CreateTopicAsync("wide", 50, new Dictionary<string, string>());
+        for (var p = 0; p < 50; p++)
+        {
+            var log = store.GetPartition("wide", p)!;
+            await log.AppendAsync(TestBatches.OfSize(1, 10), CreateTime);
+            using var read = await log.ReadAsync(0, 1000, true, long.MaxValue);
+            Assert.Single(TestBatches.Split(read.Records.Span));
+        }
+
+        Assert.True(store.Handles.Count <= 8);
+    }
+
+    [Fact]
+    public async Task Flush_interval_policy_acknowledges_before_fsync_and_flushes_when_due()
+    {
+        await using var store = await OpenAsync(new Dictionary<string, string> { ["log.flush.interval.messages"] = "9223372036854775807" });
+        var log = (DiskPartitionLog)await CreateAsync(store, ("flush.ms", "1000"));
+        await log.AppendAsync(TestBatches.OfSize(1, 10), CreateTime);
+        Assert.Equal(0, log.RecoveryPoint);
+
+        await store.FlushDueAsync();
+        Assert.Equal(0, log.RecoveryPoint);
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        await store.FlushDueAsync();
+
+        Assert.Equal(1, log.RecoveryPoint);
+    }
+
+    [Fact]
+    public async Task Default_policy_fsyncs_every_append_before_acknowledging()
+    {
+        await using var store = await OpenAsync();
+        var log = (DiskPartitionLog)await CreateAsync(store);
+
+        await log.AppendAsync(TestBatches.OfSize(3, 10), CreateTime);
+
+        Assert.Equal(3, log.RecoveryPoint);
+        Assert.Equal("1", store.DescribeTopicConfigs("events").Single(e => e.Name == "flush.messages").Value);
+    }
+
+    [Fact]
+    public async Task Flush_messages_policy_fsyncs_once_enough_messages_are_pending()
+    {
+        await using var store = await OpenAsync();
+        var log = (DiskPartitionLog)await CreateAsync(store, ("flush.messages", "5"));
+
+        await log.AppendAsync(TestBatches.OfSize(3, 10), CreateTime);
+        Assert.Equal(0, log.RecoveryPoint);
+        await log.AppendAsync(TestBatches.OfSize(3, 10), CreateTime);
+
+        Assert.Equal(6, log.RecoveryPoint);
+    }
+}
