@@ -43,7 +43,7 @@ public sealed partial class GroupCoordinator
         _minSessionTimeoutMs = config.GetInt("group.min.session.timeout.ms", 6000);
         _maxSessionTimeoutMs = config.GetInt("group.max.session.timeout.ms", 1_800_000);
         _initialRebalanceDelayMs = config.GetInt("group.initial.rebalance.delay.ms", 3000);
-        _offsetsRetentionMs = config.GetLong("offsets.retention.minutes", 7 * 24 * 60) * 60_000;
+        _offsetsRetentionMs = (long)config.GetInt("offsets.retention.minutes", 7 * 24 * 60) * 60_000;
         _metadataMaxBytes = config.GetInt("offset.metadata.max.bytes", 4096);
         _topicPartitions = config.GetInt("offsets.topic.num.partitions", 4);
         _consumerHeartbeatIntervalMs = config.GetInt("group.consumer.heartbeat.interval.ms", 5000);
