@@ -130,6 +130,9 @@ internal sealed class BrokerGroup
     /// <summary>The epoch and assignment last sent to each consumer-protocol member; a change is sent on its next heartbeat.</summary>
     public Dictionary<string, string> ConsumerLastSent { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Since when each consumer-protocol member has been asked to release partitions; past its rebalance timeout it is fenced.</summary>
+    public Dictionary<string, DateTimeOffset> ConsumerRevokingSince { get; } = new(StringComparer.Ordinal);
+
     public string StateName => State == GroupState.Dead ? "Dead" : Consumer?.StateName ?? State.ToString();
 
     public string TypeName => Consumer is null ? "classic" : "consumer";
@@ -181,6 +184,7 @@ internal sealed class BrokerGroup
         Consumer = null;
         ConsumerSessions.Clear();
         ConsumerLastSent.Clear();
+        ConsumerRevokingSince.Clear();
     }
 }
 

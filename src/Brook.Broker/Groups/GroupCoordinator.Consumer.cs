@@ -12,6 +12,7 @@ public sealed partial class GroupCoordinator
 {
     private const int LeaveEpoch = -1;
     private const int StaticLeaveEpoch = -2;
+    private const int DefaultConsumerRebalanceTimeoutMs = 300_000;
 
     public async Task<ConsumerGroupHeartbeatResponse> ConsumerGroupHeartbeatAsync(ConsumerGroupHeartbeatRequest request, ClientInfo client, CancellationToken cancellationToken)
     {
@@ -103,7 +104,7 @@ public sealed partial class GroupCoordinator
                 RackId = request.RackId,
                 ClientId = client.ClientId,
                 ClientHost = client.ClientHost,
-                RebalanceTimeoutMs = request.RebalanceTimeoutMs,
+                RebalanceTimeoutMs = request.RebalanceTimeoutMs > 0 ? request.RebalanceTimeoutMs : DefaultConsumerRebalanceTimeoutMs,
                 SubscribedTopics = subscribed,
             };
             if (replaced is not null && replaced.SubscribedTopics.SequenceEqual(subscribed))
@@ -210,8 +211,13 @@ public sealed partial class GroupCoordinator
             group.ConsumerSessions.Remove(id);
             group.ConsumerLastSent.Remove(id);
         }
-        foreach (var id in model.Members.Keys)
+        foreach (var (id, member) in model.Members)
+        {
             if (!group.ConsumerSessions.ContainsKey(id)) group.ConsumerSessions[id] = Now.AddMilliseconds(_consumerSessionTimeoutMs);
+            if (member.Revoking.IsEmpty) group.ConsumerRevokingSince.Remove(id);
+            else group.ConsumerRevokingSince.TryAdd(id, Now);
+        }
+        foreach (var id in group.ConsumerRevokingSince.Keys.Where(id => !model.Members.ContainsKey(id)).ToList()) group.ConsumerRevokingSince.Remove(id);
     }
 
     /// <summary>Session expiry and partition count changes of a consumer-protocol group. Caller holds the lock.</summary>
@@ -223,6 +229,13 @@ public sealed partial class GroupCoordinator
         foreach (var (id, deadline) in group.ConsumerSessions)
         {
             if (now < deadline || !next.Members.Remove(id)) continue;
+            next.GroupEpoch++;
+        }
+        // A member that keeps partitions it was asked to release blocks their new owners: past its rebalance timeout it is fenced.
+        foreach (var (id, since) in group.ConsumerRevokingSince)
+        {
+            if (!next.Members.TryGetValue(id, out var member) || now < since.AddMilliseconds(Math.Max(member.RebalanceTimeoutMs, 0))) continue;
+            next.Members.Remove(id);
             next.GroupEpoch++;
         }
         if (next.Members.Count == 0 && current.Members.Count > 0) next.EmptySinceMs = now.ToUnixTimeMilliseconds();
@@ -247,7 +260,7 @@ public sealed partial class GroupCoordinator
             described.ErrorCode = (short)ErrorCode.CoordinatorLoadInProgress;
             return described;
         }
-        var group = GroupFor(groupId);
+        var group = ExistingOrDead(groupId);
         await group.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

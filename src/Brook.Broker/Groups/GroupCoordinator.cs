@@ -90,6 +90,12 @@ public sealed partial class GroupCoordinator
 
     private BrokerGroup GroupFor(string groupId) => _groups.GetOrAdd(groupId, id => new BrokerGroup(id));
 
+    /// <summary>
+    /// For operations that never create a group: the group, or a detached Dead one so that lookups of unknown ids do not
+    /// fill the map. Nothing is ever stored for a detached group (every path treats Dead as "no such group").
+    /// </summary>
+    private BrokerGroup ExistingOrDead(string groupId) => _groups.TryGetValue(groupId, out var group) ? group : new BrokerGroup(groupId);
+
     private DateTimeOffset Now => _time.GetUtcNow();
 
     private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -443,7 +449,7 @@ public sealed partial class GroupCoordinator
     public async Task<SyncGroupResponse> SyncGroupAsync(SyncGroupRequest request, short version, CancellationToken cancellationToken)
     {
         if (!_loaded) return new SyncGroupResponse { ErrorCode = (short)ErrorCode.CoordinatorLoadInProgress };
-        var group = GroupFor(request.GroupId);
+        var group = ExistingOrDead(request.GroupId);
         Task<SyncGroupResponse> pending;
         await group.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -519,7 +525,7 @@ public sealed partial class GroupCoordinator
     public async Task<ErrorCode> HeartbeatAsync(HeartbeatRequest request, CancellationToken cancellationToken)
     {
         if (!_loaded) return ErrorCode.CoordinatorLoadInProgress;
-        var group = GroupFor(request.GroupId);
+        var group = ExistingOrDead(request.GroupId);
         await group.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -546,7 +552,7 @@ public sealed partial class GroupCoordinator
         var identities = version >= 3
             ? request.Members.Select(m => (m.MemberId, m.GroupInstanceId)).ToList()
             : [(request.MemberId, (string?)null)];
-        var group = GroupFor(request.GroupId);
+        var group = ExistingOrDead(request.GroupId);
         await group.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -697,7 +703,7 @@ public sealed partial class GroupCoordinator
     private async Task<List<(string Topic, List<(int Partition, CommittedOffset? Offset)> Partitions)>> ReadOffsetsAsync(
         string groupId, List<(string Name, List<int> Partitions)>? requested, CancellationToken cancellationToken)
     {
-        var group = GroupFor(groupId);
+        var group = ExistingOrDead(groupId);
         await group.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -718,7 +724,7 @@ public sealed partial class GroupCoordinator
     /// <summary>The committed offsets of a group (a copy), for lag reporting.</summary>
     public async Task<IReadOnlyDictionary<(string Topic, int Partition), CommittedOffset>> GetCommittedOffsetsAsync(string groupId, CancellationToken cancellationToken = default)
     {
-        var group = GroupFor(groupId);
+        var group = ExistingOrDead(groupId);
         await group.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -733,7 +739,7 @@ public sealed partial class GroupCoordinator
     /// <summary>The group's current generation (0 for an unknown group).</summary>
     public async Task<int> GenerationOfAsync(string groupId, CancellationToken cancellationToken = default)
     {
-        var group = GroupFor(groupId);
+        var group = ExistingOrDead(groupId);
         await group.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -753,7 +759,7 @@ public sealed partial class GroupCoordinator
             response.ErrorCode = (short)ErrorCode.CoordinatorLoadInProgress;
             return response;
         }
-        var group = GroupFor(request.GroupId);
+        var group = ExistingOrDead(request.GroupId);
         await group.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

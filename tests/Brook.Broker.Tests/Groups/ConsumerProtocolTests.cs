@@ -95,6 +95,29 @@ public sealed class ConsumerProtocolCoordinatorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_member_that_does_not_release_revoked_partitions_within_its_rebalance_timeout_is_fenced()
+    {
+        var a = await HeartbeatAsync("member-a", 0, []);
+        var b = await HeartbeatAsync("member-b", 0, []);
+        await HeartbeatAsync("member-a", a.MemberEpoch, [0, 1, 2, 3]); // told to give two partitions up
+
+        // a keeps heartbeating (its session lives) but keeps reporting all four partitions as owned.
+        for (var i = 0; i < 7; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(5));
+            await HeartbeatAsync("member-a", a.MemberEpoch, [0, 1, 2, 3]);
+            await HeartbeatAsync("member-b", b.MemberEpoch, []);
+            await _coordinator.CheckDeadlinesAsync();
+        }
+
+        Assert.Equal((short)Brook.Protocol.ErrorCode.UnknownMemberId, (await HeartbeatAsync("member-a", a.MemberEpoch, [0, 1, 2, 3])).ErrorCode);
+        var described = await _coordinator.DescribeConsumerGroupAsync("g", default);
+        var member = Assert.Single(described.Members);
+        Assert.Equal("member-b", member.MemberId);
+        Assert.Equal([0, 1, 2, 3], member.Assignment.TopicPartitions.Single().Partitions.Order());
+    }
+
+    [Fact]
     public async Task The_group_and_its_epochs_are_rebuilt_from_the_log()
     {
         var a = await HeartbeatAsync("member-a", 0, []);
