@@ -166,7 +166,8 @@ internal sealed class BrokerGroup
     }
 
     public bool IsSubscribedTo(string topic) =>
-        ProtocolType == "consumer" && Members.Values.Any(m => ConsumerProtocol.SubscribedTopics(m.MetadataFor(ProtocolName)).Contains(topic));
+        (Consumer is { } consumer && consumer.Members.Values.Any(m => m.SubscribedTopics.Contains(topic)))
+        || (ProtocolType == "consumer" && Members.Values.Any(m => ConsumerProtocol.SubscribedTopics(m.MetadataFor(ProtocolName)).Contains(topic)));
 
     public void ResetToDead()
     {

@@ -200,6 +200,11 @@ public sealed partial class GroupCoordinator
         {
             pending = await JoinLockedAsync(group, request, version, client, cancellationToken).ConfigureAwait(false);
         }
+        catch (StorageException)
+        {
+            // The members already waiting were answered by the failed step or will be by the next one; this one retries.
+            return JoinError(ErrorCode.CoordinatorNotAvailable, request.MemberId, version);
+        }
         finally
         {
             group.Lock.Release();
@@ -581,6 +586,11 @@ public sealed partial class GroupCoordinator
             if (removed) await OnMembersRemovedAsync(group, cancellationToken).ConfigureAwait(false);
             return response;
         }
+        catch (StorageException)
+        {
+            // The members were removed; storing the now empty generation is retried by the periodic check.
+            return response;
+        }
         finally
         {
             group.Lock.Release();
@@ -793,6 +803,10 @@ public sealed partial class GroupCoordinator
             }
             await PersistAsync(group, records, cancellationToken).ConfigureAwait(false);
             return response;
+        }
+        catch (StorageException)
+        {
+            return new OffsetDeleteResponse { ErrorCode = (short)ErrorCode.CoordinatorNotAvailable };
         }
         finally
         {
