@@ -176,6 +176,12 @@ public sealed class ConsumerProtocolClientTests : IAsyncLifetime
             var described = await _broker.Services.GetRequiredService<GroupCoordinator>().DescribeConsumerGroupAsync("kip848-group", default);
             Assert.Equal(2, described.Members.Count);
             Assert.Equal("uniform", described.AssignorName);
+            using (var admin = Clients.Admin(_broker))
+            {
+                var description = Assert.Single((await admin.DescribeConsumerGroupsAsync(["kip848-group"])).ConsumerGroupDescriptions);
+                Assert.Equal(2, description.Members.Count);
+                Assert.Equal([0, 1, 2, 3], description.Members.SelectMany(m => m.Assignment.TopicPartitions).Select(tp => tp.Partition.Value).Order());
+            }
 
             first.Commit([new TopicPartitionOffset("kip848", first.Assignment[0].Partition, 1)]);
             second.Close();
