@@ -13,6 +13,9 @@ public sealed class BrokerOptions
 
     public string DataDirectory { get; set; } = "data";
 
+    /// <summary>HTTP endpoints for /metrics and /health (e.g. "http://127.0.0.1:9080"); none by default for an embedded broker.</summary>
+    public List<string> HttpListeners { get; set; } = [];
+
     /// <summary>Keep everything in memory (tests, demos): nothing survives a restart.</summary>
     public bool InMemory { get; set; }
 

@@ -3,16 +3,19 @@ using System.Globalization;
 using Brook.Broker.Groups;
 using Brook.Broker.Handlers;
 using Brook.Broker.Network;
+using Brook.Broker.Telemetry;
 using Brook.Broker.Topics;
 using Brook.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 
 namespace Brook.Broker;
 
@@ -43,6 +46,9 @@ public sealed class BrookBroker : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>Base addresses of the HTTP endpoints (/metrics, /health/live, /health/ready), when configured.</summary>
+    public IReadOnlyList<string> HttpAddresses { get; private set; } = [];
+
     public ILogStore Store => _store;
 
     /// <summary>Starts a broker. With no options: in-memory storage on an ephemeral loopback port.</summary>
@@ -65,6 +71,8 @@ public sealed class BrookBroker : IAsyncDisposable
             kestrel.AddServerHeader = false;
             foreach (var listener in listeners)
                 kestrel.Listen(listener.BindAddress, listener.Port, l => l.UseConnectionHandler<KafkaConnectionHandler>());
+            foreach (var http in options.HttpListeners.Select(ParseHttpListener))
+                kestrel.Listen(http.Address, http.Port);
         });
         builder.WebHost.UseShutdownTimeout(options.ShutdownTimeout);
         var node = CreateNode(options);
@@ -73,6 +81,7 @@ public sealed class BrookBroker : IAsyncDisposable
         AddBrokerServices(builder.Services, options, node, store);
 
         var app = builder.Build();
+        if (options.HttpListeners.Count > 0) MapHttpEndpoints(app);
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -84,7 +93,9 @@ public sealed class BrookBroker : IAsyncDisposable
             throw;
         }
         node.AdvertisedListeners = ResolveAdvertised(options, listeners, app);
-        return new BrookBroker(app, store, node, clock.Elapsed);
+        var broker = new BrookBroker(app, store, node, clock.Elapsed);
+        broker.HttpAddresses = BoundAddresses(app).Skip(listeners.Count).ToList();
+        return broker;
     }
 
     internal static void AddBrokerServices(IServiceCollection services, BrokerOptions options, BrokerNode node, ILogStore store)
@@ -98,6 +109,7 @@ public sealed class BrookBroker : IAsyncDisposable
         services.AddSingleton<PartitionWriter>();
         services.AddSingleton<TopicConfigChanges>();
         services.AddSingleton<RequestDispatcher>();
+        services.AddSingleton<BrokerMetrics>();
         services.AddSingleton<GroupCoordinator>();
         services.AddSingleton<GroupLagService>();
         services.AddHostedService<GroupCoordinatorService>();
@@ -128,12 +140,35 @@ public sealed class BrookBroker : IAsyncDisposable
         return node;
     }
 
+    private static (System.Net.IPAddress Address, int Port) ParseHttpListener(string text)
+    {
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme != "http")
+            throw new FormatException($"HTTP listener '{text}' must look like http://HOST:PORT.");
+        var endpoint = new ListenerEndpoint("HTTP", uri.Host, uri.Port);
+        return (endpoint.BindAddress, uri.Port);
+    }
+
+    /// <summary>Prometheus text at /metrics; liveness and readiness for orchestrators.</summary>
+    private static void MapHttpEndpoints(WebApplication app)
+    {
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        _ = app.Services.GetRequiredService<BrokerMetrics>(); // create the meter before the first scrape
+        app.MapMetrics("/metrics");
+        app.MapGet("/health/live", () => Results.Text("live\n"));
+        app.MapGet("/health/ready", () => lifetime.ApplicationStarted.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested
+            ? Results.Text("ready\n")
+            : Results.Text("not ready\n", statusCode: 503));
+    }
+
+    private static List<string> BoundAddresses(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+
     private static string NewClusterId() => Protocol.KafkaUuid.NewRandom().ToString();
 
     private static List<ListenerEndpoint> ResolveAdvertised(BrokerOptions options, List<ListenerEndpoint> listeners, WebApplication app)
     {
         if (options.AdvertisedListeners.Count > 0) return options.AdvertisedListeners.Select(ListenerEndpoint.Parse).ToList();
-        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+        var bound = BoundAddresses(app);
         var result = new List<ListenerEndpoint>();
         for (var i = 0; i < listeners.Count; i++)
         {

@@ -126,7 +126,7 @@ internal sealed class DiskPartitionLog : IPartitionLog
         await _appendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            ObjectDisposedException.ThrowIf(_closed, this);
+            if (_closed) throw new StorageException($"Partition {Topic}-{Partition} has been deleted or its store closed.");
             var config = Config;
             var active = _segments[^1];
             if (ShouldRoll(active, batches.Length, config)) active = RollLocked();

@@ -14,12 +14,22 @@ public sealed class InMemoryLogStore : ILogStore
     private readonly TimeProvider _timeProvider;
     private ImmutableDictionary<string, TopicEntry> _topics = ImmutableDictionary.Create<string, TopicEntry>(StringComparer.Ordinal);
 
-    public InMemoryLogStore(TimeProvider? timeProvider = null)
+    /// <param name="timeProvider">Clock; the system clock when null.</param>
+    /// <param name="brokerConfigs">Broker-level settings of topic defaults by broker name (log.retention.hours, ...), used by <see cref="DescribeTopicConfigs"/>.</param>
+    public InMemoryLogStore(TimeProvider? timeProvider = null, IReadOnlyDictionary<string, string>? brokerConfigs = null)
     {
         _timeProvider = timeProvider ?? TimeProvider.System;
+        BrokerConfigs = brokerConfigs ?? ImmutableDictionary<string, string>.Empty;
+        var errors = TopicConfigs.ValidateBrokerDefaults(BrokerConfigs);
+        if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors.Select(e => e.Message)), nameof(brokerConfigs));
     }
 
-    /// <summary>Clock used for retention decisions.</summary>
+    public IReadOnlyDictionary<string, string> BrokerConfigs { get; }
+
+    public IReadOnlyList<ConfigEntry> DescribeTopicConfigs(string topic) =>
+        GetTopic(topic) is { } metadata ? TopicConfigs.Describe(BrokerConfigs, metadata.Configs) : [];
+
+    /// <summary>The store's clock (the in-memory store applies no retention; see the disk store).</summary>
     public TimeProvider TimeProvider => _timeProvider;
 
     public IReadOnlyList<TopicMetadata> ListTopics() =>

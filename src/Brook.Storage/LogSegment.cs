@@ -44,6 +44,7 @@ internal sealed class LogSegment
     private SafeFileHandle? _offsetIndexWriter;
     private SafeFileHandle? _timeIndexWriter;
     private bool _retired;
+    private bool _acceptsAppends; // set while active; write handles are opened lazily by the appender
 
     private LogSegment(string directory, long baseOffset)
     {
@@ -110,7 +111,11 @@ internal sealed class LogSegment
     public static LogSegment CreateActive(string directory, long baseOffset, long nowMs)
     {
         var segment = new LogSegment(directory, baseOffset) { CreatedMs = nowMs };
-        segment.OpenWriters(FileMode.Create);
+        foreach (var path in new[] { segment.LogPath, segment.IndexPath, segment.TimeIndexPath })
+        {
+            using var created = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        }
+        segment._acceptsAppends = true;
         return segment;
     }
 
@@ -150,14 +155,17 @@ internal sealed class LogSegment
             segment._size = validEnd;
             if (segment.FirstBatchTimestamp < 0 && validEnd > 0) segment._firstBatchTimestamp = segment.ReadFirstBatchTimestamp(handle);
         }
-        if (active) segment.OpenWriters(FileMode.Open);
+        segment._acceptsAppends = active;
         return segment;
     }
 
     /// <summary>Writes whole batches (offsets already assigned) at the end; only the partition's appender calls this.</summary>
     public void Append(ReadOnlySpan<byte> batches, int indexIntervalBytes)
     {
-        var log = _log ?? throw new InvalidOperationException("Segment is not active.");
+        if (!_acceptsAppends) throw new InvalidOperationException("Segment is not active.");
+        // Write handles open on first use so that idle partitions hold no files open.
+        if (_log is null) OpenWriters();
+        var log = _log!;
         var start = _size;
         if (start + batches.Length > int.MaxValue) throw new StorageException("Segment would exceed 2 GiB.");
         RandomAccess.Write(log, batches, start);
@@ -234,6 +242,7 @@ internal sealed class LogSegment
                 handle.Dispose();
             }
             _log = _offsetIndexWriter = _timeIndexWriter = null;
+            _acceptsAppends = false;
         }
     }
 
@@ -288,16 +297,14 @@ internal sealed class LogSegment
         return RandomAccess.Read(handle, header[..RecordBatchHeader.Size], position) == RecordBatchHeader.Size;
     }
 
-    private void OpenWriters(FileMode mode)
+    private void OpenWriters()
     {
         const FileShare Share = FileShare.ReadWrite | FileShare.Delete;
-        _log = File.OpenHandle(LogPath, mode, FileAccess.ReadWrite, Share);
-        _offsetIndexWriter = File.OpenHandle(IndexPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, Share);
-        _timeIndexWriter = File.OpenHandle(TimeIndexPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, Share);
-        if (mode == FileMode.Create)
+        lock (_writerLock)
         {
-            RandomAccess.SetLength(_offsetIndexWriter, 0);
-            RandomAccess.SetLength(_timeIndexWriter, 0);
+            _log = File.OpenHandle(LogPath, FileMode.Open, FileAccess.ReadWrite, Share);
+            _offsetIndexWriter = File.OpenHandle(IndexPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, Share);
+            _timeIndexWriter = File.OpenHandle(TimeIndexPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, Share);
         }
     }
 

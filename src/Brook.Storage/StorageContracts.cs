@@ -31,6 +31,13 @@ public interface ILogStore : IAsyncDisposable
 
     /// <summary>The log of one partition, or null when the topic or partition does not exist.</summary>
     IPartitionLog? GetPartition(string topic, int partition);
+
+    /// <summary>
+    /// Every topic config with its effective value and source (topic override, broker setting or Kafka default) for
+    /// DescribeConfigs; empty when the topic does not exist.
+    /// </summary>
+    IReadOnlyList<ConfigEntry> DescribeTopicConfigs(string topic) =>
+        GetTopic(topic) is { } metadata ? TopicConfigs.Describe(new Dictionary<string, string>(), metadata.Configs) : [];
 }
 
 /// <summary>Durable description of a topic.</summary>

@@ -306,4 +306,33 @@ public sealed class DiskLogStoreTests : IDisposable
 
         Assert.Equal(6, log.RecoveryPoint);
     }
+
+    [Fact]
+    public async Task Reopening_many_partitions_opens_no_files_until_they_are_used()
+    {
+        if (!Directory.Exists("/proc/self/fd")) return; // descriptor counting needs Linux
+        await using (var store = await OpenAsync())
+        {
+            await store.CreateTopicAsync("wide", 200, new Dictionary<string, string>());
+            for (var p = 0; p < 200; p++) await store.GetPartition("wide", p)!.AppendAsync(TestBatches.OfSize(1, 10), CreateTime);
+        }
+        var before = Directory.GetFiles("/proc/self/fd").Length;
+
+        await using var reopened = await OpenAsync();
+
+        Assert.Equal(1, reopened.GetPartition("wide", 199)!.LogEndOffset);
+        Assert.InRange(Directory.GetFiles("/proc/self/fd").Length - before, -50, 50);
+    }
+
+    [Fact]
+    public async Task Background_task_applies_retention_on_its_timer()
+    {
+        await using var store = await DiskLogStore.OpenAsync(new DiskLogStoreOptions(_directory.Path) { BackgroundInterval = TimeSpan.FromMilliseconds(20) });
+        await store.CreateTopicAsync("events", 1, new Dictionary<string, string> { ["segment.bytes"] = "200", ["retention.ms"] = "1000" });
+        var log = store.GetPartition("events", 0)!;
+        // Record timestamps from 1970 are far past retention by the system clock.
+        for (var i = 0; i < 3; i++) await log.AppendAsync(TestBatches.OfSize(1, 50, baseTimestamp: 1_000), CreateTime);
+
+        Assert.True(SpinWait.SpinUntil(() => log.LogStartOffset == 3, TimeSpan.FromSeconds(30)), $"log start {log.LogStartOffset}");
+    }
 }

@@ -101,6 +101,18 @@ public abstract class LogStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Describe_configs_shows_topic_overrides_and_defaults()
+    {
+        await Store.CreateTopicAsync("orders", 1, new Dictionary<string, string> { ["cleanup.policy"] = "compact" });
+
+        var entries = Store.DescribeTopicConfigs("orders").ToDictionary(e => e.Name);
+
+        Assert.Equal(("compact", ConfigSource.Topic), (entries["cleanup.policy"].Value, entries["cleanup.policy"].Source));
+        Assert.Equal(("604800000", ConfigSource.Default), (entries["retention.ms"].Value, entries["retention.ms"].Source));
+        Assert.Empty(Store.DescribeTopicConfigs("missing"));
+    }
+
+    [Fact]
     public async Task Deleted_topic_disappears_and_wakes_waiters()
     {
         var log = await CreatePartitionAsync("orders");
@@ -112,6 +124,7 @@ public abstract class LogStoreContractTests : IAsyncLifetime
         Assert.Null(Store.GetPartition("orders", 0));
         await waiter.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(StoreStatus.UnknownTopic, await Store.DeleteTopicAsync("orders"));
+        await Assert.ThrowsAsync<StorageException>(async () => await AppendAsync(log, TestBatches.OfSize(1, 10)));
     }
 
     [Fact]

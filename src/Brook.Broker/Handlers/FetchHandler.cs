@@ -1,3 +1,4 @@
+using Brook.Broker.Telemetry;
 using Brook.Protocol;
 using Brook.Protocol.Messages;
 using Brook.Storage;
@@ -10,7 +11,7 @@ namespace Brook.Broker.Handlers;
 /// v9: current leader epoch; v11: rack; v12: flexible; v13: topic ids instead of names.
 /// A fetch that has less than min_bytes waits (asynchronously) for appends or max_wait_ms, whichever comes first.
 /// </summary>
-public sealed class FetchHandler(ILogStore store, TimeProvider time) : RequestHandler<FetchRequest, FetchResponse>
+public sealed class FetchHandler(ILogStore store, TimeProvider time, BrokerMetrics metrics) : RequestHandler<FetchRequest, FetchResponse>
 {
     protected override async ValueTask<FetchResponse?> HandleAsync(RequestContext context, FetchRequest request, CancellationToken cancellationToken)
     {
@@ -26,13 +27,31 @@ public sealed class FetchHandler(ILogStore store, TimeProvider time) : RequestHa
             if (bytes >= request.MinBytes || remaining <= TimeSpan.Zero || partitions == 0 || cancellationToken.IsCancellationRequested)
             {
                 await wake.CancelAsync().ConfigureAwait(false);
+                Record(response);
                 return response;
             }
             context.Dispose(); // release buffers of the empty read before waiting
             waits.Add(Task.Delay(remaining, time, cancellationToken));
             await Task.WhenAny(waits).ConfigureAwait(false);
             await wake.CancelAsync().ConfigureAwait(false);
-            if (cancellationToken.IsCancellationRequested) return response;
+            if (cancellationToken.IsCancellationRequested)
+            {
+                Record(response);
+                return response;
+            }
+        }
+    }
+
+    private void Record(FetchResponse response)
+    {
+        foreach (var topic in response.Responses)
+        {
+            var name = topic.Topic.Length > 0 ? topic.Topic : store.GetTopic(topic.TopicId)?.Name ?? "";
+            foreach (var p in topic.Partitions)
+            {
+                metrics.Fetched(name, p.Records?.Length ?? 0);
+                if (p.ErrorCode != 0) metrics.ErrorReturned("Fetch", (ErrorCode)p.ErrorCode);
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Brook.Broker.Telemetry;
 using Brook.Broker.Topics;
 using Brook.Protocol;
 using Brook.Protocol.Messages;
@@ -9,7 +10,7 @@ namespace Brook.Broker.Handlers;
 /// Produce (key 0), versions 3+ (record batch v2 only). v5: log start offset; v8: per-batch record errors and
 /// an error message; v9: flexible. acks=0 gets no response at all.
 /// </summary>
-public sealed class ProduceHandler(PartitionWriter writer) : RequestHandler<ProduceRequest, ProduceResponse>
+public sealed class ProduceHandler(PartitionWriter writer, BrokerMetrics metrics) : RequestHandler<ProduceRequest, ProduceResponse>
 {
     protected override async ValueTask<ProduceResponse?> HandleAsync(RequestContext context, ProduceRequest request, CancellationToken cancellationToken)
     {
@@ -32,13 +33,14 @@ public sealed class ProduceHandler(PartitionWriter writer) : RequestHandler<Prod
                 }
                 // The request frame is a pooled buffer owned by this request, so its records may be patched in place.
                 var records = partition.Records is { } r ? MemoryMarshal.AsMemory(r) : Memory<byte>.Empty;
-                pending.Add((partitionResponse, writer.AppendAsync(topic.Name, partition.Index, records, request.Acks, request.TransactionalId, cancellationToken)));
+                pending.Add((partitionResponse, writer.AppendAsync(topic.Name, partition.Index, records, request.Acks, context.ApiVersion, cancellationToken)));
             }
         }
         foreach (var (partitionResponse, append) in pending)
         {
             var outcome = await append.ConfigureAwait(false);
             partitionResponse.ErrorCode = (short)outcome.Error;
+            if (outcome.Error != ErrorCode.None) metrics.ErrorReturned("Produce", outcome.Error);
             partitionResponse.ErrorMessage = outcome.Message;
             partitionResponse.BaseOffset = outcome.BaseOffset;
             partitionResponse.LogAppendTimeMs = outcome.LogAppendTime;

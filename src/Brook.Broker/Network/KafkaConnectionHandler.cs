@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
+using Brook.Broker.Telemetry;
 using Brook.Protocol;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Hosting;
@@ -19,9 +20,11 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
     private readonly BrokerOptions _options;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<KafkaConnectionHandler> _logger;
+    private readonly BrokerMetrics _metrics;
 
-    public KafkaConnectionHandler(RequestDispatcher dispatcher, BrokerOptions options, IHostApplicationLifetime lifetime, ILogger<KafkaConnectionHandler> logger)
+    public KafkaConnectionHandler(RequestDispatcher dispatcher, BrokerOptions options, IHostApplicationLifetime lifetime, BrokerMetrics metrics, ILogger<KafkaConnectionHandler> logger)
     {
+        _metrics = metrics;
         _dispatcher = dispatcher;
         _options = options;
         _lifetime = lifetime;
@@ -32,6 +35,7 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
     {
         var info = new ConnectionInfo(connection.ConnectionId, connection.RemoteEndPoint);
         LogConnected(info.Id, info.RemoteEndPoint);
+        _metrics.ConnectionOpened();
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
         // Stopping the application stops reading new requests; the one in progress still completes.
@@ -89,6 +93,7 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
         finally
         {
             await output.CompleteAsync().ConfigureAwait(false);
+            _metrics.ConnectionClosed();
             LogDisconnected(info.Id);
         }
     }

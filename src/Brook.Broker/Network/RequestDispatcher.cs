@@ -1,7 +1,7 @@
 using Brook.Broker.Handlers;
+using Brook.Broker.Telemetry;
 using Brook.Protocol;
 using Brook.Protocol.Messages;
-using Microsoft.Extensions.Logging;
 
 namespace Brook.Broker.Network;
 
@@ -9,15 +9,15 @@ namespace Brook.Broker.Network;
 /// Decodes a request frame, routes it to the handler registered for its API key and encodes the response.
 /// The set of registered handlers is the set of APIs the broker advertises in ApiVersions.
 /// </summary>
-public sealed partial class RequestDispatcher
+public sealed class RequestDispatcher
 {
     private readonly IRequestHandler?[] _handlers;
     private readonly ApiDescriptor?[] _descriptors;
-    private readonly ILogger<RequestDispatcher> _logger;
+    private readonly BrokerMetrics _metrics;
 
-    public RequestDispatcher(IEnumerable<IRequestHandler> handlers, ILogger<RequestDispatcher> logger)
+    public RequestDispatcher(IEnumerable<IRequestHandler> handlers, BrokerMetrics metrics)
     {
-        _logger = logger;
+        _metrics = metrics;
         var list = handlers.ToList();
         var maxKey = Math.Max(list.Count == 0 ? 0 : list.Max(h => h.ApiKey), ApiCatalog.All.Max(a => a.Key));
         _handlers = new IRequestHandler?[maxKey + 1];
@@ -40,6 +40,7 @@ public sealed partial class RequestDispatcher
     /// </summary>
     public async ValueTask<bool> DispatchAsync(ReadOnlyMemory<byte> frame, ConnectionInfo connection, ProtocolWriter output, CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var (apiKey, apiVersion, correlationId) = RequestHeader.Peek(frame.Span);
         var handler = apiKey >= 0 && apiKey < _handlers.Length ? _handlers[apiKey] : null;
         var descriptor = apiKey >= 0 && apiKey < _descriptors.Length ? _descriptors[apiKey] : null;
@@ -65,9 +66,9 @@ public sealed partial class RequestDispatcher
 
         using var context = new RequestContext { Header = header, RemoteEndPoint = connection.RemoteEndPoint, ConnectionId = connection.Id };
         var response = await handler.HandleAsync(context, request, cancellationToken).ConfigureAwait(false);
-        if (response is null) return false;
-        WriteResponse(output, correlationId, descriptor.ResponseHeaderVersion(apiVersion), response, apiVersion);
-        return true;
+        if (response is not null) WriteResponse(output, correlationId, descriptor.ResponseHeaderVersion(apiVersion), response, apiVersion);
+        _metrics.RequestCompleted(descriptor.Name, apiVersion, started);
+        return response is not null;
     }
 
     private static void WriteResponse(ProtocolWriter output, int correlationId, short headerVersion, IApiMessage response, short version)

@@ -1,3 +1,4 @@
+using Brook.Broker.Telemetry;
 using Brook.Protocol;
 using Brook.Protocol.Records;
 using Brook.Storage;
@@ -11,12 +12,16 @@ public readonly record struct AppendOutcome(ErrorCode Error, string? Message, lo
 }
 
 /// <summary>
-/// The produce path for one partition: checks the batches (structure, CRC, size and timestamp limits of the
-/// topic) without decoding records, then appends them as bytes. Expected failures are returned as error codes.
+/// The produce path for one partition: validates the batch (framing, CRC, codec, every record parses), applies the
+/// topic's size and timestamp rules, recompresses when the topic's compression.type asks for another codec, and
+/// appends the batch as bytes. Expected failures are returned as error codes.
 /// </summary>
-public sealed class PartitionWriter(ILogStore store, BrokerConfig config, TimeProvider time)
+public sealed class PartitionWriter(ILogStore store, BrokerConfig config, TimeProvider time, BrokerMetrics metrics)
 {
-    public async ValueTask<AppendOutcome> AppendAsync(string topicName, int partition, Memory<byte> records, short acks, string? transactionalId, CancellationToken cancellationToken)
+    /// <summary>Most bytes one batch may decompress to; a bound against compression bombs.</summary>
+    public const int MaxDecompressedBatchBytes = 64 * 1024 * 1024;
+
+    public async ValueTask<AppendOutcome> AppendAsync(string topicName, int partition, Memory<byte> records, short acks, short produceVersion, CancellationToken cancellationToken)
     {
         var topic = store.GetTopic(topicName);
         var log = topic is null ? null : store.GetPartition(topicName, partition);
@@ -24,17 +29,27 @@ public sealed class PartitionWriter(ILogStore store, BrokerConfig config, TimePr
         var settings = config.ForTopic(topic);
         if (acks == -1 && settings.MinInSyncReplicas > 1)
             return AppendOutcome.Fail(ErrorCode.NotEnoughReplicas, $"min.insync.replicas is {settings.MinInSyncReplicas} but only 1 replica exists.");
-        if (records.IsEmpty) return AppendOutcome.Fail(ErrorCode.CorruptMessage, "The request carries no record batch.");
+
+        var validation = RecordBatchValidator.Validate(records, RecordValidationOptions.ForProduce(produceVersion, MaxDecompressedBatchBytes));
+        if (!validation.IsValid) return AppendOutcome.Fail(validation.ErrorCode, validation.Reason, 0);
+        if (validation.Bytes > settings.MaxMessageBytes)
+            return AppendOutcome.Fail(ErrorCode.MessageTooLarge, $"Record batch of {validation.Bytes} bytes exceeds max.message.bytes {settings.MaxMessageBytes}.", 0);
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var check = CheckBatches(records.Span, settings, now);
-        if (check.Error != ErrorCode.None) return check;
+        if (settings.MessageTimestampType == TimestampType.CreateTime && validation.MaxTimestamp >= 0
+            && (now - validation.MaxTimestamp > settings.MessageTimestampBeforeMaxMs || validation.MaxTimestamp - now > settings.MessageTimestampAfterMaxMs))
+            return AppendOutcome.Fail(ErrorCode.InvalidTimestamp, $"Timestamp {validation.MaxTimestamp} is outside the range the topic accepts around {now}.", 0);
+
+        if (TargetCodec(settings.CompressionType) is { } target && target != validation.Compression)
+            records = RecordBatchRecompressor.Recompress(records, target, MaxDecompressedBatchBytes);
 
         var options = new AppendOptions(settings.MessageTimestampType, now, 0);
         try
         {
             var appended = await log.AppendAsync(records, options, cancellationToken).ConfigureAwait(false);
-            return new AppendOutcome(ErrorCode.None, null, appended.BaseOffset, settings.MessageTimestampType == TimestampType.LogAppendTime ? appended.LogAppendTime : -1, appended.LogStartOffset, null);
+            metrics.Appended(topicName, validation.Bytes, validation.RecordCount);
+            return new AppendOutcome(ErrorCode.None, null, appended.BaseOffset,
+                settings.MessageTimestampType == TimestampType.LogAppendTime ? appended.LogAppendTime : -1, appended.LogStartOffset, null);
         }
         catch (StorageException ex)
         {
@@ -42,37 +57,14 @@ public sealed class PartitionWriter(ILogStore store, BrokerConfig config, TimePr
         }
     }
 
-    private static AppendOutcome CheckBatches(ReadOnlySpan<byte> records, LogConfig settings, long now)
+    /// <summary>The codec a topic stores its batches in, or null when it keeps the producer's.</summary>
+    private static CompressionType? TargetCodec(string compressionType) => compressionType switch
     {
-        var position = 0;
-        var index = 0;
-        while (position < records.Length)
-        {
-            var remaining = records[position..];
-            if (remaining.Length < RecordBatchHeader.Size)
-                return AppendOutcome.Fail(ErrorCode.CorruptMessage, "Record batch is truncated.", index);
-            var header = new RecordBatchHeader(remaining);
-            if (header.Magic != 2)
-                return AppendOutcome.Fail(ErrorCode.UnsupportedForMessageFormat, $"Record batch magic {header.Magic} is not supported; use magic 2.", index);
-            if (header.BatchLength < RecordBatchHeader.Size - RecordBatchHeader.LogOverhead || header.TotalSize > remaining.Length)
-                return AppendOutcome.Fail(ErrorCode.CorruptMessage, "Record batch length does not match the data.", index);
-            if (header.TotalSize > settings.MaxMessageBytes)
-                return AppendOutcome.Fail(ErrorCode.MessageTooLarge, $"Record batch of {header.TotalSize} bytes exceeds max.message.bytes {settings.MaxMessageBytes}.", index);
-            if (!header.IsCrcValid)
-                return AppendOutcome.Fail(ErrorCode.CorruptMessage, "Record batch CRC does not match.", index);
-            if (header.RecordCount <= 0 || header.LastOffsetDelta != header.RecordCount - 1)
-                return AppendOutcome.Fail(ErrorCode.CorruptMessage, "Record batch count and last offset delta disagree.", index);
-            if ((int)header.Compression > (int)CompressionType.Zstd)
-                return AppendOutcome.Fail(ErrorCode.UnsupportedCompressionType, $"Unknown compression codec {(int)header.Compression}.", index);
-            if (settings.MessageTimestampType == TimestampType.CreateTime && !header.IsControl)
-            {
-                var ts = header.MaxTimestamp;
-                if (ts >= 0 && (now - ts > settings.MessageTimestampBeforeMaxMs || ts - now > settings.MessageTimestampAfterMaxMs))
-                    return AppendOutcome.Fail(ErrorCode.InvalidTimestamp, $"Timestamp {ts} is outside the range the topic accepts around {now}.", index);
-            }
-            position += header.TotalSize;
-            index++;
-        }
-        return default;
-    }
+        "uncompressed" => CompressionType.None,
+        "gzip" => CompressionType.Gzip,
+        "snappy" => CompressionType.Snappy,
+        "lz4" => CompressionType.Lz4,
+        "zstd" => CompressionType.Zstd,
+        _ => null,
+    };
 }

@@ -45,22 +45,16 @@ public readonly record struct RecordValidationResult(
     int BaseSequence,
     bool IsTransactional)
 {
-    public const short None = 0;
-    public const short CorruptMessage = 2;
-    public const short RecordTooLarge = 10;
-    public const short UnsupportedCompressionType = 76;
-    public const short InvalidRecord = 87;
-
     public bool IsValid => Outcome == RecordValidationOutcome.Ok;
 
     /// <summary>The Kafka error code for the partition's produce response.</summary>
-    public short ErrorCode => Outcome switch
+    public ErrorCode ErrorCode => Outcome switch
     {
-        RecordValidationOutcome.Ok => None,
-        RecordValidationOutcome.Corrupt => CorruptMessage,
-        RecordValidationOutcome.UnsupportedCompression => UnsupportedCompressionType,
-        RecordValidationOutcome.DecompressedTooLarge => RecordTooLarge,
-        _ => InvalidRecord,
+        RecordValidationOutcome.Ok => ErrorCode.None,
+        RecordValidationOutcome.Corrupt => ErrorCode.CorruptMessage,
+        RecordValidationOutcome.UnsupportedCompression => ErrorCode.UnsupportedCompressionType,
+        RecordValidationOutcome.DecompressedTooLarge => ErrorCode.MessageTooLarge,
+        _ => ErrorCode.InvalidRecord,
     };
 }
 

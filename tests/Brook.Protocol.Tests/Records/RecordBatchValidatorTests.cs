@@ -28,7 +28,7 @@ public class RecordBatchValidatorTests
     {
         var result = RecordBatchValidator.Validate(records, options ?? Options);
         Assert.Equal(outcome, result.Outcome);
-        Assert.Equal(errorCode, result.ErrorCode);
+        Assert.Equal(errorCode, (short)result.ErrorCode);
         Assert.False(result.IsValid);
         Assert.False(string.IsNullOrEmpty(result.Reason));
     }
@@ -44,7 +44,7 @@ public class RecordBatchValidatorTests
         var batch = Batch(codec, records: 5);
         var result = RecordBatchValidator.Validate(batch, Options);
         Assert.True(result.IsValid, result.Reason);
-        Assert.Equal(0, result.ErrorCode);
+        Assert.Equal(ErrorCode.None, result.ErrorCode);
         Assert.Equal(1, result.BatchCount);
         Assert.Equal(5, result.RecordCount);
         Assert.Equal(1004, result.MaxTimestamp);

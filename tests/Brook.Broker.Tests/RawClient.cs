@@ -1,0 +1,84 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using Brook.Protocol;
+using Brook.Protocol.Messages;
+
+namespace Brook.Broker.Tests;
+
+/// <summary>A bare socket speaking Brook's own codec, for sending requests real clients never would.</summary>
+internal sealed class RawClient : IDisposable
+{
+    private readonly TcpClient _tcp = new();
+    private NetworkStream _stream = null!;
+    private int _correlationId;
+
+    public static async Task<RawClient> ConnectAsync(BrookBroker broker)
+    {
+        var client = new RawClient();
+        var endpoint = broker.Node.AdvertisedListeners[0];
+        await client._tcp.ConnectAsync(endpoint.Host, endpoint.Port);
+        client._stream = client._tcp.GetStream();
+        return client;
+    }
+
+    public async Task<TResponse> SendAsync<TResponse>(IApiMessage request, short version)
+        where TResponse : IApiMessage, new()
+    {
+        var descriptor = ApiCatalog.All.Single(a => a.Key == request.ApiKey);
+        var correlationId = ++_correlationId;
+        using var writer = new ProtocolWriter();
+        writer.WriteInt32(0);
+        new RequestHeader { ApiKey = request.ApiKey, ApiVersion = version, CorrelationId = correlationId, ClientId = "raw" }
+            .Write(writer, descriptor.RequestHeaderVersion(version));
+        request.Write(writer, version);
+        writer.PatchInt32(0, writer.Length - 4);
+        await SendRawAsync(writer.WrittenMemory);
+
+        var frame = await ReadFrameAsync() ?? throw new IOException("The broker closed the connection.");
+        var reader = new ProtocolReader(frame);
+        var header = new ResponseHeader();
+        header.Read(ref reader, descriptor.ResponseHeaderVersion(version));
+        Assert.Equal(correlationId, header.CorrelationId);
+        var response = new TResponse();
+        response.Read(ref reader, version);
+        return response;
+    }
+
+    public async Task SendRawAsync(ReadOnlyMemory<byte> bytes)
+    {
+        await _stream.WriteAsync(bytes);
+        await _stream.FlushAsync();
+    }
+
+    /// <summary>Reads one response frame, or null when the broker closed the connection.</summary>
+    public async Task<byte[]?> ReadFrameAsync()
+    {
+        var prefix = new byte[4];
+        if (!await ReadExactlyOrEndAsync(prefix)) return null;
+        var body = new byte[BinaryPrimitives.ReadInt32BigEndian(prefix)];
+        return await ReadExactlyOrEndAsync(body) ? body : null;
+    }
+
+    private async Task<bool> ReadExactlyOrEndAsync(byte[] buffer)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            int n;
+            try
+            {
+                n = await _stream.ReadAsync(buffer.AsMemory(read), timeout.Token);
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+            if (n == 0) return false;
+            read += n;
+        }
+        return true;
+    }
+
+    public void Dispose() => _tcp.Dispose();
+}
