@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Brook.Broker.Groups;
 using Brook.Broker.Handlers;
 using Brook.Broker.Network;
 using Brook.Broker.Producers;
@@ -9,9 +10,9 @@ using Brook.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -118,6 +119,9 @@ public sealed class BrookBroker : IAsyncDisposable
         services.AddSingleton<RequestDispatcher>();
         services.AddSingleton<BrokerMetrics>();
         services.AddSingleton<BrokerTestHooks>();
+        services.AddSingleton<GroupCoordinator>();
+        services.AddSingleton<GroupLagService>();
+        services.AddHostedService<GroupCoordinatorService>();
         foreach (var handler in typeof(BrookBroker).Assembly.GetTypes()
                      .Where(t => t is { IsAbstract: false, IsClass: true } && typeof(IRequestHandler).IsAssignableFrom(t)))
             services.AddSingleton(typeof(IRequestHandler), handler);

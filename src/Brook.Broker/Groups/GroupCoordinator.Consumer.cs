@@ -1,0 +1,314 @@
+using Brook.Protocol;
+using Brook.Protocol.Messages;
+
+namespace Brook.Broker.Groups;
+
+/// <summary>
+/// The consumer rebalance protocol (KIP-848): members heartbeat with their epoch, subscription and owned partitions; the
+/// coordinator computes the target assignment itself and moves each member toward it, revoking before assigning so a
+/// partition never has two owners. Every change of the group is stored as one <see cref="GroupRecord.Consumer"/> record.
+/// </summary>
+public sealed partial class GroupCoordinator
+{
+    private const int LeaveEpoch = -1;
+    private const int StaticLeaveEpoch = -2;
+    private const int DefaultConsumerRebalanceTimeoutMs = 300_000;
+
+    public async Task<ConsumerGroupHeartbeatResponse> ConsumerGroupHeartbeatAsync(ConsumerGroupHeartbeatRequest request, ClientInfo client, CancellationToken cancellationToken)
+    {
+        if (!_loaded) return HeartbeatError(ErrorCode.CoordinatorLoadInProgress, null);
+        if (string.IsNullOrEmpty(request.GroupId)) return HeartbeatError(ErrorCode.InvalidGroupId, "The group id is empty.");
+        if (request.ServerAssignor is { } assignor && !ServerAssignors.IsKnown(assignor))
+            return HeartbeatError(ErrorCode.UnsupportedAssignor, $"Assignor '{assignor}' is not supported; use 'uniform' or 'range'.");
+        if (request.MemberEpoch == 0 && request.SubscribedTopicNames is null)
+            return HeartbeatError(ErrorCode.InvalidRequest, request.SubscribedTopicRegex is null
+                ? "A joining member must send its subscribed topic names."
+                : "Subscriptions by regular expression are not supported; subscribe to topic names.");
+
+        var group = GroupFor(request.GroupId);
+        await group.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (group.Members.Count > 0) return HeartbeatError(ErrorCode.GroupIdNotFound, $"Group '{group.Id}' is a classic group.");
+            var current = group.State == GroupState.Dead ? null : group.Consumer;
+            var next = current?.Clone() ?? new ConsumerGroupModel();
+            var (error, memberId) = ConsumerHeartbeat(next, request, client);
+            if (error != ErrorCode.None) return HeartbeatError(error, null);
+            if (current is null || !next.Encode().AsSpan().SequenceEqual(current.Encode()))
+                await PersistAsync(group, [new GroupRecord.Consumer(group.Id, next)], cancellationToken).ConfigureAwait(false);
+
+            var response = new ConsumerGroupHeartbeatResponse { MemberId = memberId, HeartbeatIntervalMs = _consumerHeartbeatIntervalMs };
+            if (request.MemberEpoch is LeaveEpoch or StaticLeaveEpoch)
+            {
+                response.MemberEpoch = request.MemberEpoch;
+                group.ConsumerSessions.Remove(memberId);
+                group.ConsumerLastSent.Remove(memberId);
+                return response;
+            }
+            var member = group.Consumer!.Members[memberId];
+            group.ConsumerSessions[memberId] = Now.AddMilliseconds(_consumerSessionTimeoutMs);
+            response.MemberEpoch = member.MemberEpoch;
+            var sent = member.MemberEpoch + "|" + member.Assigned.Key;
+            if (request.MemberEpoch == 0 || group.ConsumerLastSent.GetValueOrDefault(memberId) != sent)
+            {
+                response.Assignment = new ConsumerGroupHeartbeatResponse.AssignmentData { TopicPartitions = ToTopicIds(member.Assigned) };
+                group.ConsumerLastSent[memberId] = sent;
+            }
+            return response;
+        }
+        catch (Storage.StorageException ex)
+        {
+            return HeartbeatError(ErrorCode.CoordinatorNotAvailable, ex.Message);
+        }
+        finally
+        {
+            group.Lock.Release();
+        }
+    }
+
+    private static ConsumerGroupHeartbeatResponse HeartbeatError(ErrorCode error, string? message) =>
+        new() { ErrorCode = (short)error, ErrorMessage = message ?? ErrorCodes.Message(error), MemberEpoch = -1 };
+
+    private List<ConsumerGroupHeartbeatResponse.TopicPartitions> ToTopicIds(TopicPartitionSet set)
+    {
+        var result = new List<ConsumerGroupHeartbeatResponse.TopicPartitions>();
+        foreach (var (topic, partitions) in set.Topics)
+            if (_store.GetTopic(topic) is { } metadata)
+                result.Add(new ConsumerGroupHeartbeatResponse.TopicPartitions { TopicId = metadata.TopicId, Partitions = [.. partitions] });
+        return result;
+    }
+
+    /// <summary>Applies one heartbeat to <paramref name="next"/> (a copy of the group): membership, subscription, target, reconciliation.</summary>
+    private (ErrorCode Error, string MemberId) ConsumerHeartbeat(ConsumerGroupModel next, ConsumerGroupHeartbeatRequest request, ClientInfo client)
+    {
+        TopicPartitionSet? owned = null;
+        if (request.TopicPartitions is { } reported)
+        {
+            owned = new TopicPartitionSet();
+            foreach (var tp in reported)
+                if (_store.GetTopic(tp.TopicId) is { } topic)
+                    foreach (var p in tp.Partitions) owned.Add(topic.Name, p);
+        }
+
+        ConsumerMember? member;
+        if (request.MemberEpoch == 0)
+        {
+            var id = string.IsNullOrEmpty(request.MemberId) ? Guid.NewGuid().ToString("N") : request.MemberId;
+            var subscribed = request.SubscribedTopicNames!.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            var replaced = request.InstanceId is { } instance ? next.Members.Values.FirstOrDefault(m => m.InstanceId == instance && m.MemberId != id) : null;
+            next.Members.Remove(id);
+            member = new ConsumerMember
+            {
+                MemberId = id,
+                InstanceId = request.InstanceId,
+                RackId = request.RackId,
+                ClientId = client.ClientId,
+                ClientHost = client.ClientHost,
+                RebalanceTimeoutMs = request.RebalanceTimeoutMs > 0 ? request.RebalanceTimeoutMs : DefaultConsumerRebalanceTimeoutMs,
+                SubscribedTopics = subscribed,
+            };
+            if (replaced is not null && replaced.SubscribedTopics.SequenceEqual(subscribed))
+            {
+                // A restarted static member takes over its predecessor's partitions and epoch: no rebalance.
+                next.Members.Remove(replaced.MemberId);
+                member.Assigned = replaced.Assigned;
+                member.Target = replaced.Target;
+                member.Revoking = replaced.Revoking;
+                member.MemberEpoch = replaced.MemberEpoch;
+            }
+            else
+            {
+                if (replaced is not null) next.Members.Remove(replaced.MemberId);
+                next.GroupEpoch++;
+            }
+            next.Members[id] = member;
+        }
+        else
+        {
+            if (!next.Members.TryGetValue(request.MemberId, out member)) return (ErrorCode.UnknownMemberId, request.MemberId);
+            if (request.MemberEpoch is LeaveEpoch or StaticLeaveEpoch)
+            {
+                next.Members.Remove(member.MemberId);
+                next.GroupEpoch++;
+                if (next.Members.Count == 0) next.EmptySinceMs = NowMs;
+                UpdateTargets(next);
+                return (ErrorCode.None, member.MemberId);
+            }
+            // A member that missed the response carrying its new epoch may still use the previous one.
+            var lostResponse = request.MemberEpoch == member.PreviousMemberEpoch && (owned is null || owned.All.All(tp => member.Assigned.Contains(tp.Topic, tp.Partition)));
+            if (request.MemberEpoch != member.MemberEpoch && !lostResponse) return (ErrorCode.FencedMemberEpoch, member.MemberId);
+            if (request.SubscribedTopicNames is { } names)
+            {
+                var subscribed = names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+                if (!subscribed.SequenceEqual(member.SubscribedTopics))
+                {
+                    member.SubscribedTopics = subscribed;
+                    next.GroupEpoch++;
+                }
+            }
+            if (request.RebalanceTimeoutMs > 0) member.RebalanceTimeoutMs = request.RebalanceTimeoutMs;
+        }
+        if (request.ServerAssignor is { } assignor && assignor != next.Assignor)
+        {
+            next.Assignor = assignor;
+            next.GroupEpoch++;
+        }
+        UpdateTargets(next);
+        Reconcile(next, member, owned);
+        return (ErrorCode.None, member.MemberId);
+    }
+
+    /// <summary>Bumps the group epoch when subscribed topics changed size, and recomputes targets when the group epoch moved on.</summary>
+    private void UpdateTargets(ConsumerGroupModel group)
+    {
+        var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        foreach (var topic in group.Members.Values.SelectMany(m => m.SubscribedTopics).Distinct(StringComparer.Ordinal))
+            if (_store.GetTopic(topic) is { } metadata) counts[topic] = metadata.PartitionCount;
+        if (!counts.SequenceEqual(group.PartitionCounts)) group.GroupEpoch++;
+        if (group.AssignmentEpoch == group.GroupEpoch) return;
+        ServerAssignors.Assign(group, counts);
+        group.AssignmentEpoch = group.GroupEpoch;
+        group.PartitionCounts = counts;
+    }
+
+    /// <summary>
+    /// Moves a member toward its target: partitions it must give up are revoked first (its epoch stays); once it has
+    /// released them it advances to the assignment epoch and gets the target partitions no other member still holds.
+    /// </summary>
+    private static void Reconcile(ConsumerGroupModel group, ConsumerMember member, TopicPartitionSet? owned)
+    {
+        if (owned is not null)
+            foreach (var (topic, partition) in member.Revoking.All.ToList())
+                if (!owned.Contains(topic, partition)) member.Revoking.Remove(topic, partition);
+        foreach (var (topic, partition) in member.Assigned.All.ToList())
+        {
+            if (member.Target.Contains(topic, partition)) continue;
+            member.Assigned.Remove(topic, partition);
+            member.Revoking.Add(topic, partition);
+        }
+        if (!member.Revoking.IsEmpty) return;
+        if (member.MemberEpoch != group.AssignmentEpoch)
+        {
+            member.PreviousMemberEpoch = member.MemberEpoch;
+            member.MemberEpoch = group.AssignmentEpoch;
+        }
+        foreach (var (topic, partition) in member.Target.All)
+        {
+            if (member.Assigned.Contains(topic, partition)) continue;
+            var heldElsewhere = group.Members.Values.Any(m => m != member && (m.Assigned.Contains(topic, partition) || m.Revoking.Contains(topic, partition)));
+            if (!heldElsewhere) member.Assigned.Add(topic, partition);
+        }
+    }
+
+    private void ApplyConsumerGroup(BrokerGroup group, ConsumerGroupModel model)
+    {
+        group.Consumer = model.Clone();
+        group.ProtocolType = "consumer";
+        group.State = model.Members.Count == 0 ? GroupState.Empty : GroupState.Stable;
+        if (model.Members.Count == 0) group.StateTimestamp = model.EmptySinceMs;
+        foreach (var id in group.ConsumerSessions.Keys.Where(id => !model.Members.ContainsKey(id)).ToList())
+        {
+            group.ConsumerSessions.Remove(id);
+            group.ConsumerLastSent.Remove(id);
+        }
+        foreach (var (id, member) in model.Members)
+        {
+            if (!group.ConsumerSessions.ContainsKey(id)) group.ConsumerSessions[id] = Now.AddMilliseconds(_consumerSessionTimeoutMs);
+            if (member.Revoking.IsEmpty) group.ConsumerRevokingSince.Remove(id);
+            else group.ConsumerRevokingSince.TryAdd(id, Now);
+        }
+        foreach (var id in group.ConsumerRevokingSince.Keys.Where(id => !model.Members.ContainsKey(id)).ToList()) group.ConsumerRevokingSince.Remove(id);
+    }
+
+    /// <summary>Session expiry and partition count changes of a consumer-protocol group. Caller holds the lock.</summary>
+    private async Task CheckConsumerGroupAsync(BrokerGroup group, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var current = group.Consumer!;
+        var next = current.Clone();
+        foreach (var (id, deadline) in group.ConsumerSessions)
+        {
+            if (now < deadline || !next.Members.Remove(id)) continue;
+            next.GroupEpoch++;
+        }
+        // A member that keeps partitions it was asked to release blocks their new owners: past its rebalance timeout it is fenced.
+        foreach (var (id, since) in group.ConsumerRevokingSince)
+        {
+            if (!next.Members.TryGetValue(id, out var member) || now < since.AddMilliseconds(Math.Max(member.RebalanceTimeoutMs, 0))) continue;
+            next.Members.Remove(id);
+            next.GroupEpoch++;
+        }
+        if (next.Members.Count == 0 && current.Members.Count > 0) next.EmptySinceMs = now.ToUnixTimeMilliseconds();
+        UpdateTargets(next);
+        if (!next.Encode().AsSpan().SequenceEqual(current.Encode()))
+            await PersistAsync(group, [new GroupRecord.Consumer(group.Id, next)], cancellationToken).ConfigureAwait(false);
+    }
+
+    private ErrorCode CheckConsumerCommit(BrokerGroup group, ConsumerGroupModel consumer, string memberId, int epoch, short version)
+    {
+        if (!consumer.Members.TryGetValue(memberId, out var member)) return ErrorCode.UnknownMemberId;
+        if (epoch != member.MemberEpoch) return version >= 9 ? ErrorCode.StaleMemberEpoch : ErrorCode.IllegalGeneration;
+        group.ConsumerSessions[memberId] = Now.AddMilliseconds(_consumerSessionTimeoutMs);
+        return ErrorCode.None;
+    }
+
+    public async Task<ConsumerGroupDescribeResponse.DescribedGroup> DescribeConsumerGroupAsync(string groupId, CancellationToken cancellationToken)
+    {
+        var described = new ConsumerGroupDescribeResponse.DescribedGroup { GroupId = groupId, GroupState = "Dead" };
+        if (!_loaded)
+        {
+            described.ErrorCode = (short)ErrorCode.CoordinatorLoadInProgress;
+            return described;
+        }
+        var group = ExistingOrDead(groupId);
+        await group.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (group.State == GroupState.Dead || group.Consumer is not { } model)
+            {
+                described.ErrorCode = (short)ErrorCode.GroupIdNotFound;
+                described.ErrorMessage = $"Group '{groupId}' is not a consumer-protocol group.";
+                return described;
+            }
+            described.GroupState = model.StateName;
+            described.GroupEpoch = model.GroupEpoch;
+            described.AssignmentEpoch = model.AssignmentEpoch;
+            described.AssignorName = model.Assignor;
+            foreach (var m in model.Members.Values)
+            {
+                described.Members.Add(new ConsumerGroupDescribeResponse.Member
+                {
+                    MemberId = m.MemberId,
+                    InstanceId = m.InstanceId,
+                    RackId = m.RackId,
+                    MemberEpoch = m.MemberEpoch,
+                    ClientId = m.ClientId,
+                    ClientHost = m.ClientHost,
+                    SubscribedTopicNames = [.. m.SubscribedTopics],
+                    Assignment = DescribeAssignment(m.Assigned),
+                    TargetAssignment = DescribeAssignment(m.Target),
+                });
+            }
+            return described;
+        }
+        finally
+        {
+            group.Lock.Release();
+        }
+    }
+
+    private ConsumerGroupDescribeResponse.Assignment DescribeAssignment(TopicPartitionSet set)
+    {
+        var assignment = new ConsumerGroupDescribeResponse.Assignment();
+        foreach (var (topic, partitions) in set.Topics)
+        {
+            assignment.TopicPartitions.Add(new ConsumerGroupDescribeResponse.TopicPartitions
+            {
+                TopicId = _store.GetTopic(topic)?.TopicId ?? KafkaUuid.Zero,
+                TopicName = topic,
+                Partitions = [.. partitions],
+            });
+        }
+        return assignment;
+    }
+}

@@ -1,0 +1,244 @@
+using System.Buffers.Binary;
+using Brook.Protocol;
+using Brook.Protocol.Records;
+
+namespace Brook.Broker.Groups;
+
+/// <summary>A committed offset as stored in __consumer_offsets.</summary>
+public sealed record CommittedOffset(long Offset, int LeaderEpoch, string? Metadata, long CommitTimestamp);
+
+/// <summary>One member as stored with its group's metadata: enough to resume the generation after a restart.</summary>
+public sealed record StoredMember(
+    string MemberId,
+    string? GroupInstanceId,
+    string ClientId,
+    string ClientHost,
+    int SessionTimeoutMs,
+    int RebalanceTimeoutMs,
+    byte[] Subscription,
+    byte[] Assignment);
+
+/// <summary>The durable part of a classic group: the generation the members agreed on and when its state last changed.</summary>
+public sealed record StoredGroup(
+    string ProtocolType,
+    int Generation,
+    string? ProtocolName,
+    string? Leader,
+    long StateTimestamp,
+    IReadOnlyList<StoredMember> Members);
+
+/// <summary>
+/// One record of __consumer_offsets in Brook's own format. Keys start with an int16 type:
+/// 0 = offset (group, topic, partition), 1 = classic group metadata (group), 2 = consumer-protocol group (group). Values start with an int16 version;
+/// a null value is a tombstone (the offset or group was deleted). Strings and bytes use Kafka's classic
+/// (non-compact) encodings.
+/// </summary>
+public abstract record GroupRecord(string GroupId)
+{
+    public sealed record Offset(string GroupId, string Topic, int Partition, CommittedOffset? Value) : GroupRecord(GroupId);
+
+    public sealed record Metadata(string GroupId, StoredGroup? Value) : GroupRecord(GroupId);
+
+    /// <summary>The whole state of a consumer-protocol (KIP-848) group; null deletes it.</summary>
+    internal sealed record Consumer(string GroupId, ConsumerGroupModel? Value) : GroupRecord(GroupId);
+}
+
+/// <summary>Encodes and decodes <see cref="GroupRecord"/>s as key/value bytes.</summary>
+public static class GroupRecordCodec
+{
+    private const short OffsetKeyType = 0;
+    private const short MetadataKeyType = 1;
+    private const short ConsumerKeyType = 2;
+    private const short ValueVersion = 0;
+
+    public static (byte[] Key, byte[]? Value) Encode(GroupRecord record)
+    {
+        using var key = new ProtocolWriter();
+        byte[]? value = null;
+        switch (record)
+        {
+            case GroupRecord.Offset o:
+                key.WriteInt16(OffsetKeyType);
+                key.WriteString(o.GroupId, false, false);
+                key.WriteString(o.Topic, false, false);
+                key.WriteInt32(o.Partition);
+                if (o.Value is { } v)
+                {
+                    using var w = new ProtocolWriter();
+                    w.WriteInt16(ValueVersion);
+                    w.WriteInt64(v.Offset);
+                    w.WriteInt32(v.LeaderEpoch);
+                    w.WriteString(v.Metadata, false, true);
+                    w.WriteInt64(v.CommitTimestamp);
+                    value = w.WrittenSpan.ToArray();
+                }
+                break;
+            case GroupRecord.Metadata m:
+                key.WriteInt16(MetadataKeyType);
+                key.WriteString(m.GroupId, false, false);
+                if (m.Value is { } g)
+                {
+                    using var w = new ProtocolWriter();
+                    w.WriteInt16(ValueVersion);
+                    w.WriteString(g.ProtocolType, false, false);
+                    w.WriteInt32(g.Generation);
+                    w.WriteString(g.ProtocolName, false, true);
+                    w.WriteString(g.Leader, false, true);
+                    w.WriteInt64(g.StateTimestamp);
+                    w.WriteInt32(g.Members.Count);
+                    foreach (var member in g.Members)
+                    {
+                        w.WriteString(member.MemberId, false, false);
+                        w.WriteString(member.GroupInstanceId, false, true);
+                        w.WriteString(member.ClientId, false, false);
+                        w.WriteString(member.ClientHost, false, false);
+                        w.WriteInt32(member.SessionTimeoutMs);
+                        w.WriteInt32(member.RebalanceTimeoutMs);
+                        w.WriteBytes(member.Subscription, false, false);
+                        w.WriteBytes(member.Assignment, false, false);
+                    }
+                    value = w.WrittenSpan.ToArray();
+                }
+                break;
+            case GroupRecord.Consumer c:
+                key.WriteInt16(ConsumerKeyType);
+                key.WriteString(c.GroupId, false, false);
+                value = c.Value?.Encode();
+                break;
+            default:
+                throw new ArgumentException($"Unknown group record {record.GetType().Name}.", nameof(record));
+        }
+        return (key.WrittenSpan.ToArray(), value);
+    }
+
+    /// <summary>Decodes a record; returns null for keys of a type or version this broker does not know.</summary>
+    public static GroupRecord? Decode(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte>? value)
+    {
+        var k = new ProtocolReader(key);
+        var type = k.ReadInt16();
+        var group = k.ReadString(false, false)!;
+        ProtocolReader v = default;
+        if (value is { } bytes)
+        {
+            v = new ProtocolReader(bytes);
+            if (v.ReadInt16() != ValueVersion) return null;
+        }
+        switch (type)
+        {
+            case OffsetKeyType:
+                {
+                    var topic = k.ReadString(false, false)!;
+                    var partition = k.ReadInt32();
+                    if (value is null) return new GroupRecord.Offset(group, topic, partition, null);
+                    return new GroupRecord.Offset(group, topic, partition,
+                        new CommittedOffset(v.ReadInt64(), v.ReadInt32(), v.ReadString(false, true), v.ReadInt64()));
+                }
+            case MetadataKeyType:
+                {
+                    if (value is null) return new GroupRecord.Metadata(group, null);
+                    var protocolType = v.ReadString(false, false)!;
+                    var generation = v.ReadInt32();
+                    var protocolName = v.ReadString(false, true);
+                    var leader = v.ReadString(false, true);
+                    var stateTimestamp = v.ReadInt64();
+                    var count = v.ReadInt32();
+                    var members = new List<StoredMember>(count);
+                    for (var i = 0; i < count; i++)
+                    {
+                        members.Add(new StoredMember(
+                            v.ReadString(false, false)!, v.ReadString(false, true), v.ReadString(false, false)!, v.ReadString(false, false)!,
+                            v.ReadInt32(), v.ReadInt32(), v.ReadBytes(false, false)!, v.ReadBytes(false, false)!));
+                    }
+                    return new GroupRecord.Metadata(group, new StoredGroup(protocolType, generation, protocolName, leader, stateTimestamp, members));
+                }
+            case ConsumerKeyType:
+                if (value is not { } model) return new GroupRecord.Consumer(group, null);
+                return ConsumerGroupModel.Decode(model) is { } decoded ? new GroupRecord.Consumer(group, decoded) : null;
+            default:
+                return null;
+        }
+    }
+}
+
+/// <summary>
+/// Writes and reads the uncompressed magic-2 record batches that carry group records. Record layout: length varint,
+/// attributes int8, timestamp delta varlong, offset delta varint, key and value (varint length, -1 = null), header count.
+/// </summary>
+internal static class GroupBatchCodec
+{
+    /// <summary>One batch holding <paramref name="records"/> (key, value) with base offset 0; the log assigns offsets.</summary>
+    public static byte[] Write(IReadOnlyList<(byte[] Key, byte[]? Value)> records, long timestamp)
+    {
+        using var w = new ProtocolWriter(RecordBatchHeader.Size + 64 * records.Count);
+        w.WriteRaw(new byte[RecordBatchHeader.Size]);
+        using var record = new ProtocolWriter();
+        for (var i = 0; i < records.Count; i++)
+        {
+            record.Reset();
+            record.WriteInt8(0);
+            record.WriteVarlong(0);
+            record.WriteVarint(i);
+            var (key, value) = records[i];
+            record.WriteVarint(key.Length);
+            record.WriteRaw(key);
+            record.WriteVarint(value?.Length ?? -1);
+            if (value is not null) record.WriteRaw(value);
+            record.WriteVarint(0);
+            w.WriteVarint(record.Length);
+            w.WriteRaw(record.WrittenSpan);
+        }
+        var batch = w.WrittenSpan.ToArray();
+        var span = batch.AsSpan();
+        BinaryPrimitives.WriteInt64BigEndian(span, 0);
+        BinaryPrimitives.WriteInt32BigEndian(span[RecordBatchHeader.LengthPosition..], batch.Length - RecordBatchHeader.LogOverhead);
+        BinaryPrimitives.WriteInt32BigEndian(span[RecordBatchHeader.PartitionLeaderEpochPosition..], 0);
+        span[RecordBatchHeader.MagicPosition] = 2;
+        BinaryPrimitives.WriteInt16BigEndian(span[RecordBatchHeader.AttributesPosition..], 0);
+        BinaryPrimitives.WriteInt32BigEndian(span[RecordBatchHeader.LastOffsetDeltaPosition..], records.Count - 1);
+        BinaryPrimitives.WriteInt64BigEndian(span[RecordBatchHeader.BaseTimestampPosition..], timestamp);
+        BinaryPrimitives.WriteInt64BigEndian(span[RecordBatchHeader.MaxTimestampPosition..], timestamp);
+        BinaryPrimitives.WriteInt64BigEndian(span[RecordBatchHeader.ProducerIdPosition..], -1);
+        BinaryPrimitives.WriteInt16BigEndian(span[RecordBatchHeader.ProducerEpochPosition..], -1);
+        BinaryPrimitives.WriteInt32BigEndian(span[RecordBatchHeader.BaseSequencePosition..], -1);
+        BinaryPrimitives.WriteInt32BigEndian(span[RecordBatchHeader.RecordCountPosition..], records.Count);
+        RecordBatchHeader.UpdateCrc(span);
+        return batch;
+    }
+
+    /// <summary>
+    /// Calls <paramref name="onRecord"/> for every record of the whole batches in <paramref name="batches"/> and returns the
+    /// offset after the last batch. Compressed and control batches are skipped: Brook writes neither to this topic.
+    /// </summary>
+    public static long Read(ReadOnlyMemory<byte> batches, long nextOffset, Action<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>?> onRecord)
+    {
+        var position = 0;
+        while (batches.Length - position >= RecordBatchHeader.Size)
+        {
+            var batch = batches[position..];
+            var header = new RecordBatchHeader(batch.Span);
+            var total = header.TotalSize;
+            if (total > batch.Length || total < RecordBatchHeader.Size) break;
+            nextOffset = header.LastOffset + 1;
+            if (header.Compression == CompressionType.None && !header.IsControl)
+            {
+                var reader = new ProtocolReader(batch[RecordBatchHeader.Size..total]);
+                for (var i = 0; i < header.RecordCount && !reader.End; i++)
+                {
+                    var length = reader.ReadVarint();
+                    var body = reader.ReadRawMemory(length);
+                    var r = new ProtocolReader(body);
+                    r.ReadInt8();
+                    r.ReadVarlong();
+                    r.ReadVarint();
+                    var keyLength = r.ReadVarint();
+                    var key = keyLength < 0 ? ReadOnlyMemory<byte>.Empty : r.ReadRawMemory(keyLength);
+                    var valueLength = r.ReadVarint();
+                    ReadOnlyMemory<byte>? value = valueLength < 0 ? (ReadOnlyMemory<byte>?)null : r.ReadRawMemory(valueLength);
+                    if (keyLength >= 0) onRecord(key, value);
+                }
+            }
+            position += total;
+        }
+        return nextOffset;
+    }
+}

@@ -1,0 +1,19 @@
+using Brook.Broker.Groups;
+using Brook.Protocol.Messages;
+
+namespace Brook.Broker.Handlers;
+
+/// <summary>
+/// DescribeGroups (key 15), v0-5: state, protocol and members (metadata and assignment while stable). An unknown group
+/// is described as Dead with no error, as Kafka does up to v5. v4: group.instance.id.
+/// </summary>
+public sealed class DescribeGroupsHandler(GroupCoordinator coordinator) : RequestHandler<DescribeGroupsRequest, DescribeGroupsResponse>
+{
+    protected override async ValueTask<DescribeGroupsResponse?> HandleAsync(RequestContext context, DescribeGroupsRequest request, CancellationToken cancellationToken)
+    {
+        var response = new DescribeGroupsResponse();
+        foreach (var id in request.Groups)
+            response.Groups.Add(await coordinator.DescribeGroupAsync(id, cancellationToken).ConfigureAwait(false));
+        return response;
+    }
+}

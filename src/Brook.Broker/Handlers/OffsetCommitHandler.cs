@@ -1,0 +1,14 @@
+using Brook.Broker.Groups;
+using Brook.Protocol.Messages;
+
+namespace Brook.Broker.Handlers;
+
+/// <summary>
+/// OffsetCommit (key 8), v0-9. v1: generation and member id (generation -1 commits for a group without members);
+/// v2-4: retention time (ignored, the broker's offsets.retention.minutes applies); v6: leader epoch; v7: static membership.
+/// </summary>
+public sealed class OffsetCommitHandler(GroupCoordinator coordinator) : RequestHandler<OffsetCommitRequest, OffsetCommitResponse>
+{
+    protected override async ValueTask<OffsetCommitResponse?> HandleAsync(RequestContext context, OffsetCommitRequest request, CancellationToken cancellationToken) =>
+        await coordinator.CommitOffsetsAsync(request, context.ApiVersion, cancellationToken).ConfigureAwait(false);
+}
