@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Captures real clients' request and response frames through tools/Brook.Capture (a recording proxy in front of
+# the real Brook server) and copies a selection into tests/Brook.Protocol.Tests/Fixtures/captured/, rewriting
+# that folder's README.md. This script is the source of truth for how each fixture was made.
+#   librdkafka via kcat:            ApiVersions, Metadata, Produce per codec (-z), Fetch, ListOffsets
+#   librdkafka via Confluent.Kafka: Produce per codec (brook-capture confluent-produce)
+#   kafkajs:                        ApiVersions, CreateTopics, Metadata, Produce (none, gzip), ListOffsets
+# Every produced record has key k{i % 3} and value <family>_<codec>-{i}, i = 1..COUNT, in one batch.
+# Usage: scripts/capture-fixtures.sh [--keep-raw DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+dest="tests/Brook.Protocol.Tests/Fixtures/captured"
+count=10
+codecs=(none gzip snappy lz4 zstd)
+keep_raw=""
+[ "${1:-}" = "--keep-raw" ] && keep_raw="$2"
+
+command -v kcat >/dev/null && [ -d tests/clients/node/node_modules/kafkajs ] || bash scripts/setup-test-deps.sh
+dotnet build src/Brook.Server -c Release -v quiet -nologo >/dev/null
+dotnet build tools/Brook.Capture -c Release -v quiet -nologo >/dev/null
+server="src/Brook.Server/bin/Release/net10.0/brook-server.dll"
+capture="tools/Brook.Capture/bin/Release/net10.0/brook-capture.dll"
+
+work="$(mktemp -d)"
+raw="$work/raw"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+broker_port="$(free_port)"
+proxy_port="$(free_port)"
+proxy="127.0.0.1:$proxy_port"
+server_pid=""; proxy_pid=""
+cleanup() {
+  [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; echo "--- server log"; tail -30 "$work/server.log"; echo "--- proxy log"; tail -30 "$work/proxy.log"; exit 1; }
+
+wait_port() { # host port pid
+  for _ in $(seq 1 200); do
+    if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then return 0; fi
+    kill -0 "$3" 2>/dev/null || fail "process $3 exited before listening on $2"
+    sleep 0.1
+  done
+  fail "nothing listened on $1:$2 within 20 s"
+}
+
+# The broker tells clients to come back through the proxy, so every connection after bootstrap is recorded too.
+dotnet "$server" --listeners "PLAINTEXT://127.0.0.1:$broker_port" --advertised-listeners "PLAINTEXT://$proxy" --in-memory >"$work/server.log" 2>&1 &
+server_pid=$!
+wait_port 127.0.0.1 "$broker_port" "$server_pid"
+dotnet "$capture" proxy --listen "$proxy" --upstream "127.0.0.1:$broker_port" --out "$raw" >"$work/proxy.log" 2>&1 &
+proxy_pid=$!
+wait_port 127.0.0.1 "$proxy_port" "$proxy_pid"
+
+records() { # family codec: "key:value" lines
+  for i in $(seq 1 "$count"); do echo "k$((i % 3)):$1_$2-$i"; done
+}
+kcat_x=(-X topic.metadata.propagation.max.ms=5000 -X linger.ms=500)
+
+echo "== kcat (librdkafka) metadata"
+kcat -b "$proxy" -X client.id=kcat_metadata -L -t captured-kcat-none >/dev/null 2>&1 || true
+for codec in "${codecs[@]}"; do
+  echo "== kcat produce -z $codec"
+  records kcat "$codec" | kcat -b "$proxy" -X "client.id=kcat_$codec" "${kcat_x[@]}" -P -t "captured-kcat-$codec" -z "$codec" -K: \
+    || fail "kcat -P -z $codec"
+done
+echo "== kcat consume (Fetch) and offsets (ListOffsets)"
+got="$(kcat -b "$proxy" -X client.id=kcat_fetch -C -t captured-kcat-zstd -o beginning -e -q -f '%s\n')" || fail "kcat -C"
+[ "$(echo "$got" | wc -l)" -eq "$count" ] || fail "kcat -C read: $got"
+kcat -b "$proxy" -X client.id=kcat_offsets -Q -t captured-kcat-zstd:0:-1 >/dev/null || fail "kcat -Q"
+
+for codec in "${codecs[@]}"; do
+  echo "== Confluent.Kafka produce $codec"
+  dotnet "$capture" confluent-produce --bootstrap "$proxy" --topic "captured-confluent-$codec" --codec "$codec" \
+    --client-id "confluent_$codec" --count "$count" || fail "Confluent.Kafka produce $codec"
+done
+
+echo "== kafkajs"
+node tests/clients/node/capture.js "$proxy" captured-kafkajs "$count" || fail "kafkajs"
+
+kill "$proxy_pid"; wait "$proxy_pid" || true; proxy_pid=""
+[ -n "$keep_raw" ] && { rm -rf "$keep_raw"; cp -r "$raw" "$keep_raw"; echo "raw captures kept in $keep_raw"; }
+
+# ---- selection: the first request of an API from a client (lowest sequence number), with its response.
+rm -f "$dest"/*.bin
+mkdir -p "$dest"
+selected=()
+pick() { # client-label api [nth-match]
+  local nth="${3:-1}" file
+  file="$(cd "$raw" && ls -1 "$1-$2-v"*.req.bin 2>/dev/null | sort -t- -k4,4n | sed -n "${nth}p")"
+  [ -n "$file" ] || fail "no $2 request captured from $1"
+  cp "$raw/$file" "$dest/"
+  selected+=("$file")
+  local resp="${file%.req.bin}.resp.bin"
+  if [ -f "$raw/$resp" ]; then cp "$raw/$resp" "$dest/"; selected+=("$resp"); fi
+}
+pick kcat_metadata ApiVersions
+pick kcat_metadata Metadata
+for codec in "${codecs[@]}"; do pick "kcat_$codec" Produce; done
+pick kcat_fetch Fetch
+pick kcat_offsets ListOffsets
+for codec in "${codecs[@]}"; do pick "confluent_$codec" Produce; done
+pick confluent_none ApiVersions
+pick kafkajs ApiVersions
+pick kafkajs CreateTopics
+pick kafkajs Metadata
+pick kafkajs Produce 1
+pick kafkajs Produce 2
+pick kafkajs ListOffsets
+
+# ---- README
+kcat_version="$(kcat -V 2>&1 | sed -n 's/^Version \([^ ]*\) .*librdkafka \([^ ]*\) .*/kcat \1 (librdkafka \2)/p')"
+confluent_version="Confluent.Kafka $(sed -n 's/.*"Confluent.Kafka" Version="\([^"]*\)".*/\1/p' Directory.Packages.props) (bundled librdkafka.redist)"
+kafkajs_version="kafkajs $(node -p "require('./tests/clients/node/node_modules/kafkajs/package.json').version") on node $(node --version)"
+source_of() { # client label -> "client | command"
+  case "$1" in
+    kcat_metadata) echo "$kcat_version | \`kcat -b PROXY -X client.id=kcat_metadata -L -t captured-kcat-none\`" ;;
+    kcat_fetch) echo "$kcat_version | \`kcat -b PROXY -X client.id=kcat_fetch -C -t captured-kcat-zstd -o beginning -e\`" ;;
+    kcat_offsets) echo "$kcat_version | \`kcat -b PROXY -X client.id=kcat_offsets -Q -t captured-kcat-zstd:0:-1\`" ;;
+    kcat_*) local c="${1#kcat_}"; echo "$kcat_version | \`kcat -b PROXY -X client.id=kcat_$c ${kcat_x[*]} -P -t captured-kcat-$c -z $c -K:\` fed $count lines \`k{i%3}:kcat_$c-{i}\`" ;;
+    confluent_*) local c="${1#confluent_}"; echo "$confluent_version | \`brook-capture confluent-produce --bootstrap PROXY --topic captured-confluent-$c --codec $c --client-id confluent_$c --count $count\`" ;;
+    kafkajs) echo "$kafkajs_version | \`node tests/clients/node/capture.js PROXY captured-kafkajs $count\`" ;;
+  esac
+}
+{
+  cat <<'HEAD'
+# Captured client frames
+
+Request and response frames (without the 4-byte size prefix) recorded by `tools/Brook.Capture` between real
+Kafka clients and a Brook server (`--in-memory`, advertising the proxy's address). Written by
+`scripts/capture-fixtures.sh`, which is the source of truth for the commands below; rerun it to regenerate this
+folder. Names are `<client id>-<api>-v<version>-<n>.req.bin` / `.resp.bin`, where the client id is the one the
+command set and `n` is the proxy's request count in that run; a response pairs with the request of the same name.
+Produced records have key `k{i % 3}` and value `<client family>_<codec>-{i}` for i = 1..${count}, in one batch (one batch per Produce request).
+`PROXY` is the recording proxy's address.
+
+| File | Client | Command |
+| --- | --- | --- |
+HEAD
+  for f in "${selected[@]}"; do
+    echo "| \`$f\` | $(source_of "${f%%-*}") |"
+  done
+} > "$dest/README.md"
+echo "captured ${#selected[@]} files into $dest ($(du -sh "$dest" | cut -f1))"
