@@ -4,10 +4,13 @@ namespace Brook.Capture;
 
 /// <summary>
 /// Produces <c>--count</c> records with Confluent.Kafka in one batch: keys <c>k{i % 3}</c>, values
-/// <c>{client-id}-{i}</c> for i = 1..count, compressed with <c>--codec</c>.
+/// <c>{client-id}-{i}-</c> followed by 100 'x' for i = 1..count, compressed with <c>--codec</c>. The padding makes
+/// the batch compressible; librdkafka sends a batch uncompressed when compression would not make it smaller.
 /// </summary>
 internal static class ConfluentDriver
 {
+    private static readonly string Padding = new('x', 100);
+
     public static async Task<int> ProduceAsync(Options options)
     {
         var clientId = options.Get("client-id");
@@ -25,7 +28,7 @@ internal static class ConfluentDriver
         using var producer = new ProducerBuilder<string, string>(config).Build();
         var deliveries = new List<Task<DeliveryResult<string, string>>>();
         for (var i = 1; i <= count; i++)
-            deliveries.Add(producer.ProduceAsync(topic, new Message<string, string> { Key = $"k{i % 3}", Value = $"{clientId}-{i}" }));
+            deliveries.Add(producer.ProduceAsync(topic, new Message<string, string> { Key = $"k{i % 3}", Value = $"{clientId}-{i}-{Padding}" }));
         var results = await Task.WhenAll(deliveries);
         producer.Flush(TimeSpan.FromSeconds(10));
         Console.WriteLine($"confluent-produce: {results.Length} records to {topic} with {config.CompressionType}, last offset {results[^1].Offset}");

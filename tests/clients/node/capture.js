@@ -1,5 +1,5 @@
 // Drives a broker with kafkajs for scripts/capture-fixtures.sh: CreateTopics, Metadata for the topic, one Produce
-// per codec kafkajs ships (none, gzip) with keys k{i % 3} and values kafkajs_<codec>-{i}, then ListOffsets.
+// per codec kafkajs ships (none, gzip) with keys k{i % 3} and values kafkajs_<codec>-{i}-<100 x>, then ListOffsets.
 // Usage: node capture.js HOST:PORT TOPIC COUNT
 const { Kafka, logLevel, CompressionTypes } = require('kafkajs');
 
@@ -17,7 +17,7 @@ async function main() {
   await producer.connect();
   for (const [codec, compression] of [['none', CompressionTypes.None], ['gzip', CompressionTypes.GZIP]]) {
     const messages = [];
-    for (let i = 1; i <= count; i++) messages.push({ key: 'k' + (i % 3), value: `kafkajs_${codec}-${i}` });
+    for (let i = 1; i <= count; i++) messages.push({ key: 'k' + (i % 3), value: `kafkajs_${codec}-${i}-${'x'.repeat(100)}` });
     await producer.send({ topic, messages, compression });
   }
   await producer.disconnect();
