@@ -159,8 +159,9 @@ i = 1..@COUNT@, one batch per Produce request.
 librdkafka decides from the ApiVersions answer whether the broker can take a codec and otherwise sends the batch
 uncompressed (its debug log: "Broker does not support compression type gzip: not compressing batch"). Against
 this broker LZ4 is off in both librdkafka builds (librdkafka ties it to FindCoordinator, which this broker does not
-advertise yet), and librdkafka 2.0.2 (kcat) also turns gzip and snappy off because Brook's lowest Produce/Fetch
-versions (3/4) are above the v2 it requires. So `kcat_gzip`, `kcat_snappy`, `kcat_lz4` and `confluent_lz4` hold
+advertise yet), and librdkafka 2.0.2 (kcat) also refuses gzip and snappy: its log disables feature MsgVer1,
+which it probes as Produce v2 and Fetch v2, below Brook's lowest versions (3 and 4); the newer librdkafka in
+Confluent.Kafka compresses gzip and snappy against the same broker. So `kcat_gzip`, `kcat_snappy`, `kcat_lz4` and `confluent_lz4` hold
 uncompressed batches of the records asked for; kafka-python supplies compressed batches for every codec.
 
 | File | Client | Command |

@@ -95,7 +95,7 @@ public class CapturedContentTests
         {
             // librdkafka sends a batch uncompressed when it believes the broker lacks the codec, judging by
             // ApiVersions: LZ4 needs FindCoordinator, which this broker does not serve yet, and librdkafka 2.0.2
-            // (kcat) also wants Produce/Fetch v2 for gzip and snappy, below this broker's minimum of v3/v4.
+            // (kcat) also refuses gzip and snappy once it finds no Produce/Fetch v2 (this broker starts at v3/v4).
             // Its debug log says "Broker does not support compression type ...: not compressing batch".
             Assert.Contains(requested, LibrdkafkaFallbackCodecs);
             return;
