@@ -3,7 +3,7 @@
 # the real Brook server) and copies a selection into tests/Brook.Protocol.Tests/Fixtures/captured/, rewriting
 # that folder's README.md. This script is the source of truth for how each fixture was made.
 #   librdkafka via kcat:            ApiVersions, Metadata, Produce per codec (-z), Fetch, ListOffsets
-#   librdkafka via Confluent.Kafka: Produce per codec (brook-capture confluent-produce)
+#   librdkafka via Confluent.Kafka: ApiVersions, Metadata, Produce per codec (brook-capture confluent-produce), Fetch
 #   kafkajs:                        ApiVersions, CreateTopics, Metadata, Produce (none, gzip), ListOffsets
 #   kafka-python (Debian python3-kafka, python3-lz4, python3-snappy, python3-zstandard): Produce per codec
 # Every produced record has key k{i % 3} and value <family>_<codec>-{i}-<100 x>, i = 1..COUNT, in one batch. The
@@ -85,6 +85,10 @@ for codec in "${codecs[@]}"; do
     --client-id "confluent_$codec" --count "$count" || fail "Confluent.Kafka produce $codec"
 done
 
+echo "== Confluent.Kafka consume (Fetch)"
+dotnet "$capture" confluent-consume --bootstrap "$proxy" --topic captured-confluent-zstd --client-id confluent_fetch --count "$count" \
+  || fail "Confluent.Kafka consume"
+
 for codec in "${codecs[@]}"; do
   echo "== kafka-python produce $codec"
   /usr/bin/python3 tests/clients/python/capture_kafka_python.py "$proxy" "$codec" "$count" || fail "kafka-python produce $codec"
@@ -117,6 +121,7 @@ pick kcat_fetch Fetch
 pick kcat_offsets ListOffsets
 for codec in "${codecs[@]}"; do pick "confluent_$codec" Produce; done
 for codec in "${codecs[@]}"; do pick "kafkapython_$codec" Produce; done
+pick confluent_fetch Fetch
 pick confluent_none ApiVersions
 pick confluent_none Metadata 1 captured-confluent-none
 pick kafkajs ApiVersions
@@ -137,6 +142,7 @@ source_of() { # client label -> "client | command"
     kcat_fetch) echo "$kcat_version | \`kcat -b PROXY -X client.id=kcat_fetch -C -t captured-kcat-zstd -o beginning -e\`" ;;
     kcat_offsets) echo "$kcat_version | \`kcat -b PROXY -X client.id=kcat_offsets -Q -t captured-kcat-zstd:0:-1\`" ;;
     kcat_*) local c="${1#kcat_}"; echo "$kcat_version | \`kcat -b PROXY -X client.id=kcat_$c ${kcat_x[*]} -P -t captured-kcat-$c -z $c -K:\` fed $count lines \`k{i%3}:kcat_$c-{i}-<100 x>\`" ;;
+    confluent_fetch) echo "$confluent_version | \`brook-capture confluent-consume --bootstrap PROXY --topic captured-confluent-zstd --client-id confluent_fetch --count $count\`" ;;
     confluent_*) local c="${1#confluent_}"; echo "$confluent_version | \`brook-capture confluent-produce --bootstrap PROXY --topic captured-confluent-$c --codec $c --client-id confluent_$c --count $count\`" ;;
     kafkapython_*) local c="${1#kafkapython_}"; echo "$kafkapython_version | \`/usr/bin/python3 tests/clients/python/capture_kafka_python.py PROXY $c $count\`" ;;
     kafkajs) echo "$kafkajs_version | \`node tests/clients/node/capture.js PROXY captured-kafkajs $count\`" ;;

@@ -34,4 +34,34 @@ internal static class ConfluentDriver
         Console.WriteLine($"confluent-produce: {results.Length} records to {topic} with {config.CompressionType}, last offset {results[^1].Offset}");
         return 0;
     }
+
+    /// <summary>
+    /// Reads partition 0 of <c>--topic</c> from the beginning with a Confluent.Kafka consumer (assigned, no group
+    /// membership or commits) until <c>--count</c> records arrived, and prints their values.
+    /// </summary>
+    public static Task<int> ConsumeAsync(Options options)
+    {
+        var topic = options.Get("topic");
+        var count = options.GetInt("count");
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = options.Get("bootstrap"),
+            ClientId = options.Get("client-id"),
+            GroupId = options.Get("client-id"),
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+        };
+        using var consumer = new ConsumerBuilder<string, string>(config).SetErrorHandler((_, _) => { }).Build();
+        consumer.Assign(new TopicPartitionOffset(topic, 0, Offset.Beginning));
+        var values = new List<string>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (values.Count < count && DateTime.UtcNow < deadline)
+        {
+            var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            if (result is { IsPartitionEOF: false }) values.Add(result.Message.Value);
+        }
+        consumer.Close();
+        Console.WriteLine($"confluent-consume: {values.Count} records from {topic}");
+        return Task.FromResult(values.Count == count ? 0 : 1);
+    }
 }

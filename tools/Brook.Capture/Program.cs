@@ -8,6 +8,7 @@ return command switch
 {
     "proxy" => await RecordingProxy.RunAsync(options),
     "confluent-produce" => await ConfluentDriver.ProduceAsync(options),
+    "confluent-consume" => await ConfluentDriver.ConsumeAsync(options),
     _ => Usage(),
 };
 
@@ -17,6 +18,7 @@ static int Usage()
         usage:
           brook-capture proxy --listen HOST:PORT --upstream HOST:PORT --out DIR
           brook-capture confluent-produce --bootstrap HOST:PORT --topic TOPIC --codec none|gzip|snappy|lz4|zstd --client-id ID --count N
+          brook-capture confluent-consume --bootstrap HOST:PORT --topic TOPIC --client-id ID --count N
         """);
     return 2;
 }

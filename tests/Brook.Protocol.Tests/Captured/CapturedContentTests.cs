@@ -187,21 +187,37 @@ public class CapturedContentTests
         Assert.Contains("captured-confluent-none", request.Topics.Select(t => t.Name));
     }
 
-    [Fact]
-    public void Kcat_Fetch_response_returns_the_zstd_batch_kcat_produced()
+    [Theory]
+    [InlineData("kcat_fetch", "kcat", "captured-kcat-zstd")]
+    [InlineData("confluent_fetch", "confluent", "captured-confluent-zstd")]
+    public void Fetch_response_returns_the_zstd_batch_the_same_client_produced(string client, string family, string topicName)
     {
-        var request = CapturedFrames.Single("kcat_fetch", "Fetch").Body<FetchRequest>();
-        var fetched = Assert.Single(Assert.Single(request.Topics).Partitions);
+        var requestFrame = CapturedFrames.Single(client, "Fetch");
+        var request = requestFrame.Body<FetchRequest>();
+        var asked = Assert.Single(request.Topics);
+        var fetched = Assert.Single(asked.Partitions);
+        Assert.Equal(0, fetched.Partition);
         Assert.Equal(0, fetched.FetchOffset);
 
-        var response = CapturedFrames.Single("kcat_fetch", "Fetch", request: false).Body<FetchResponse>();
+        var response = CapturedFrames.Single(client, "Fetch", request: false).Body<FetchResponse>();
+        Assert.Equal(0, response.ErrorCode);
         var topic = Assert.Single(response.Responses);
-        Assert.Equal("captured-kcat-zstd", topic.Topic);
+        // Fetch v13 and later name topics by id only.
+        if (requestFrame.Version >= 13)
+        {
+            Assert.NotEqual(default, asked.TopicId);
+            Assert.Equal(asked.TopicId, topic.TopicId);
+        }
+        else
+        {
+            Assert.Equal(topicName, asked.Topic);
+            Assert.Equal(topicName, topic.Topic);
+        }
         var partition = Assert.Single(topic.Partitions);
         Assert.Equal(0, partition.ErrorCode);
         Assert.Equal(RecordsPerBatch, partition.HighWatermark);
         Assert.NotNull(partition.Records);
-        Assert.Equal(CompressionType.Zstd, AssertScriptBatch(partition.Records.Value, "kcat"));
+        Assert.Equal(CompressionType.Zstd, AssertScriptBatch(partition.Records.Value, family));
     }
 
     [Theory]
@@ -227,7 +243,8 @@ public class CapturedContentTests
             && f.Body<ApiVersionsRequest>().ClientSoftwareName == "librdkafka");
         Assert.Contains(requests, f => f.Api.Key == ApiKeys.Metadata && f.ClientFamily == "kafkajs");
         Assert.Contains(requests, f => f.Api.Key == ApiKeys.Produce && f.Api.IsFlexible(f.Version));
-        Assert.Contains(requests, f => f.Api.Key == ApiKeys.Fetch);
+        Assert.Contains(requests, f => f.Api.Key == ApiKeys.Fetch && !f.Api.IsFlexible(f.Version));
+        Assert.Contains(requests, f => f.Api.Key == ApiKeys.Fetch && f.Api.IsFlexible(f.Version));
         Assert.Contains(requests, f => f.Api.Key == ApiKeys.ListOffsets);
         Assert.Contains(requests, f => f.Api.Key == ApiKeys.CreateTopics);
 
