@@ -43,7 +43,8 @@ node tests/clients/node/smoke.js "$bootstrap" kafkajs-topic 500 || fail "kafkajs
 
 echo "== metrics and health"
 curl -sf "http://127.0.0.1:$http_port/health/ready" >/dev/null || fail "/health/ready"
-curl -sf "http://127.0.0.1:$http_port/metrics" | grep -q '^brook_topic_messages_in{topic="kcat-lines"} 1000' || fail "/metrics does not count the 1000 kcat records"
+metrics="$(curl -sf "http://127.0.0.1:$http_port/metrics")" || fail "/metrics"
+grep -q '^brook_topic_messages_in{topic="kcat-lines"} 1000$' <<<"$metrics" || fail "/metrics does not count the 1000 kcat records"
 
 echo "== restart keeps the data"
 kill -TERM "$pid"; wait "$pid" || true; pid=""
