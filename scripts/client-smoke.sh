@@ -38,6 +38,24 @@ kcat -b "$bootstrap" -P -t kcat-lines -z snappy -K: -X topic.metadata.propagatio
 kcat -b "$bootstrap" -C -t kcat-lines -o beginning -e -q -f '%s\n' > "$work/out.txt" || fail "kcat -C"
 diff <(sort "$work/in.txt") <(sort "$work/out.txt") >/dev/null || fail "kcat consumed $(wc -l < "$work/out.txt") lines, not the 1000 produced"
 
+echo "== kcat -G: two balanced consumers in one group share a 4-partition topic"
+node -e "
+const { Kafka, logLevel } = require('./tests/clients/node/node_modules/kafkajs');
+const admin = new Kafka({ brokers: ['$bootstrap'], logLevel: logLevel.NOTHING }).admin();
+admin.connect().then(() => admin.createTopics({ topics: [{ topic: 'kcat-group', numPartitions: 4 }] })).then(() => admin.disconnect());
+" || fail "creating kcat-group"
+seq 1 2000 | sed 's/^/g-/' > "$work/group-in.txt"
+awk '{print "k" NR ":" $0}' "$work/group-in.txt" | kcat -b "$bootstrap" -P -t kcat-group -K: || fail "kcat -P kcat-group"
+consumers=()
+for c in 1 2; do
+  timeout 60 kcat -b "$bootstrap" -G smoke-group -o beginning -e -q -f '%s\n' -X session.timeout.ms=10000 kcat-group > "$work/group-out-$c.txt" 2>"$work/group-err-$c.txt" &
+  consumers+=($!)
+done
+wait "${consumers[@]}" || true
+for c in 1 2; do [ -s "$work/group-out-$c.txt" ] || fail "group consumer $c received nothing: $(cat "$work/group-err-$c.txt")"; done
+diff <(sort -u "$work/group-in.txt") <(cat "$work"/group-out-*.txt | sort -u) >/dev/null || fail "the two group consumers together did not read all 2000 messages"
+echo "  consumer 1: $(wc -l < "$work/group-out-1.txt") messages, consumer 2: $(wc -l < "$work/group-out-2.txt")"
+
 echo "== kafkajs"
 node tests/clients/node/smoke.js "$bootstrap" kafkajs-topic 500 || fail "kafkajs"
 
