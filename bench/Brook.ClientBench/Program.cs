@@ -12,7 +12,7 @@ var dataDir = Path.Combine(Path.GetTempPath(), "brook-bench-" + Guid.NewGuid().T
 
 // Warm-up start (JIT) and the measured start, as a test process would see its second broker.
 await (await BrookBroker.StartAsync()).DisposeAsync();
-await using var broker = await BrookBroker.StartAsync(new BrokerOptions
+var broker = await BrookBroker.StartAsync(new BrokerOptions
 {
     Listeners = ["PLAINTEXT://127.0.0.1:0"],
     InMemory = !disk,
@@ -78,6 +78,7 @@ using (var consumer = new ConsumerBuilder<Ignore, byte[]>(consumerConfig).Build(
     }
     Report("consume", received, size, sw.Elapsed);
 }
+await broker.DisposeAsync();
 if (Directory.Exists(dataDir)) Directory.Delete(dataDir, true);
 
 static void Report(string what, int messages, int size, TimeSpan elapsed) =>
