@@ -118,6 +118,7 @@ public sealed class BrookBroker : IAsyncDisposable
         services.AddSingleton<TopicConfigChanges>();
         services.AddSingleton<RequestDispatcher>();
         services.AddSingleton<BrokerMetrics>();
+        services.AddSingleton<Fetching.FetchSessionCache>();
         services.AddSingleton<BrokerTestHooks>();
         services.AddSingleton<GroupCoordinator>();
         services.AddSingleton<GroupLagService>();
