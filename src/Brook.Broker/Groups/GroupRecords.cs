@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Brook.Protocol;
 using Brook.Protocol.Records;
 
@@ -166,79 +165,46 @@ public static class GroupRecordCodec
 /// </summary>
 internal static class GroupBatchCodec
 {
-    /// <summary>One batch holding <paramref name="records"/> (key, value) with base offset 0; the log assigns offsets.</summary>
+    /// <summary>One uncompressed batch holding <paramref name="records"/> (key, value); the log assigns offsets.</summary>
     public static byte[] Write(IReadOnlyList<(byte[] Key, byte[]? Value)> records, long timestamp)
     {
-        using var w = new ProtocolWriter(RecordBatchHeader.Size + 64 * records.Count);
-        w.WriteRaw(new byte[RecordBatchHeader.Size]);
-        using var record = new ProtocolWriter();
-        for (var i = 0; i < records.Count; i++)
-        {
-            record.Reset();
-            record.WriteInt8(0);
-            record.WriteVarlong(0);
-            record.WriteVarint(i);
-            var (key, value) = records[i];
-            record.WriteVarint(key.Length);
-            record.WriteRaw(key);
-            record.WriteVarint(value?.Length ?? -1);
-            if (value is not null) record.WriteRaw(value);
-            record.WriteVarint(0);
-            w.WriteVarint(record.Length);
-            w.WriteRaw(record.WrittenSpan);
-        }
-        var batch = w.WrittenSpan.ToArray();
-        var span = batch.AsSpan();
-        BinaryPrimitives.WriteInt64BigEndian(span, 0);
-        BinaryPrimitives.WriteInt32BigEndian(span[RecordBatchHeader.LengthPosition..], batch.Length - RecordBatchHeader.LogOverhead);
-        BinaryPrimitives.WriteInt32BigEndian(span[RecordBatchHeader.PartitionLeaderEpochPosition..], 0);
-        span[RecordBatchHeader.MagicPosition] = 2;
-        BinaryPrimitives.WriteInt16BigEndian(span[RecordBatchHeader.AttributesPosition..], 0);
-        BinaryPrimitives.WriteInt32BigEndian(span[RecordBatchHeader.LastOffsetDeltaPosition..], records.Count - 1);
-        BinaryPrimitives.WriteInt64BigEndian(span[RecordBatchHeader.BaseTimestampPosition..], timestamp);
-        BinaryPrimitives.WriteInt64BigEndian(span[RecordBatchHeader.MaxTimestampPosition..], timestamp);
-        BinaryPrimitives.WriteInt64BigEndian(span[RecordBatchHeader.ProducerIdPosition..], -1);
-        BinaryPrimitives.WriteInt16BigEndian(span[RecordBatchHeader.ProducerEpochPosition..], -1);
-        BinaryPrimitives.WriteInt32BigEndian(span[RecordBatchHeader.BaseSequencePosition..], -1);
-        BinaryPrimitives.WriteInt32BigEndian(span[RecordBatchHeader.RecordCountPosition..], records.Count);
-        RecordBatchHeader.UpdateCrc(span);
-        return batch;
+        var builder = new RecordBatchBuilder(CompressionType.None);
+        foreach (var (key, value) in records) builder.Append(timestamp, key, value);
+        return builder.ToArray();
     }
 
     /// <summary>
-    /// Calls <paramref name="onRecord"/> for every record of the whole batches in <paramref name="batches"/> and returns the
-    /// offset after the last batch. Compressed and control batches are skipped: Brook writes neither to this topic.
+    /// Calls <paramref name="onRecord"/> for every keyed record of the whole batches in <paramref name="batches"/> and
+    /// returns the offset after the last batch. Compressed and control batches are skipped: Brook writes neither to this
+    /// topic. Reading stops at a batch whose framing is impossible.
     /// </summary>
     public static long Read(ReadOnlyMemory<byte> batches, long nextOffset, Action<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>?> onRecord)
     {
-        var position = 0;
-        while (batches.Length - position >= RecordBatchHeader.Size)
+        var enumerator = new RecordBatchEnumerator(batches);
+        while (TryMoveNext(ref enumerator))
         {
-            var batch = batches[position..];
-            var header = new RecordBatchHeader(batch.Span);
-            var total = header.TotalSize;
-            if (total > batch.Length || total < RecordBatchHeader.Size) break;
+            var batch = enumerator.Current;
+            var header = batch.Header;
             nextOffset = header.LastOffset + 1;
-            if (header.Compression == CompressionType.None && !header.IsControl)
+            if (header.Compression != CompressionType.None || header.IsControl) continue;
+            foreach (var record in new RecordSection(batch.RecordsSection.Span))
             {
-                var reader = new ProtocolReader(batch[RecordBatchHeader.Size..total]);
-                for (var i = 0; i < header.RecordCount && !reader.End; i++)
-                {
-                    var length = reader.ReadVarint();
-                    var body = reader.ReadRawMemory(length);
-                    var r = new ProtocolReader(body);
-                    r.ReadInt8();
-                    r.ReadVarlong();
-                    r.ReadVarint();
-                    var keyLength = r.ReadVarint();
-                    var key = keyLength < 0 ? ReadOnlyMemory<byte>.Empty : r.ReadRawMemory(keyLength);
-                    var valueLength = r.ReadVarint();
-                    ReadOnlyMemory<byte>? value = valueLength < 0 ? (ReadOnlyMemory<byte>?)null : r.ReadRawMemory(valueLength);
-                    if (keyLength >= 0) onRecord(key, value);
-                }
+                // Replay only: the codec reads memory, so each key and value is copied once here.
+                if (!record.KeyIsNull) onRecord(record.Key.ToArray(), record.ValueIsNull ? (ReadOnlyMemory<byte>?)null : record.Value.ToArray());
             }
-            position += total;
         }
         return nextOffset;
+    }
+
+    private static bool TryMoveNext(ref RecordBatchEnumerator enumerator)
+    {
+        try
+        {
+            return enumerator.MoveNext();
+        }
+        catch (ProtocolException)
+        {
+            return false;
+        }
     }
 }
