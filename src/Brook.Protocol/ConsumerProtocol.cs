@@ -10,52 +10,44 @@ namespace Brook.Protocol;
 /// </summary>
 public static class ConsumerProtocol
 {
-    public static byte[] EncodeSubscription(ConsumerProtocolSubscription subscription, short version = ConsumerProtocolSubscription.HighestSupportedVersion)
-    {
-        ArgumentNullException.ThrowIfNull(subscription);
-        CheckEncodable(version, ConsumerProtocolSubscription.LowestSupportedVersion, ConsumerProtocolSubscription.HighestSupportedVersion);
-        using var writer = new ProtocolWriter();
-        writer.WriteInt16(version);
-        subscription.Write(writer, version);
-        return writer.WrittenSpan.ToArray();
-    }
+    public static byte[] EncodeSubscription(ConsumerProtocolSubscription subscription, short version = ConsumerProtocolSubscription.HighestSupportedVersion) =>
+        Encode(subscription, version, ConsumerProtocolSubscription.LowestSupportedVersion, ConsumerProtocolSubscription.HighestSupportedVersion);
 
     public static ConsumerProtocolSubscription DecodeSubscription(ReadOnlyMemory<byte> data) => DecodeSubscription(data, out _);
 
     /// <param name="data">The metadata bytes of the "consumer" protocol.</param>
     /// <param name="version">The version found on the wire (possibly newer than the one used to read).</param>
-    public static ConsumerProtocolSubscription DecodeSubscription(ReadOnlyMemory<byte> data, out short version)
-    {
-        var reader = new ProtocolReader(data);
-        version = reader.ReadInt16();
-        var readAs = ReadableVersion(version, ConsumerProtocolSubscription.LowestSupportedVersion, ConsumerProtocolSubscription.HighestSupportedVersion, "subscription");
-        var subscription = new ConsumerProtocolSubscription();
-        subscription.Read(ref reader, readAs);
-        return subscription;
-    }
+    public static ConsumerProtocolSubscription DecodeSubscription(ReadOnlyMemory<byte> data, out short version) =>
+        Decode<ConsumerProtocolSubscription>(data, out version, ConsumerProtocolSubscription.LowestSupportedVersion, ConsumerProtocolSubscription.HighestSupportedVersion, "subscription");
 
-    public static byte[] EncodeAssignment(ConsumerProtocolAssignment assignment, short version = ConsumerProtocolAssignment.HighestSupportedVersion)
-    {
-        ArgumentNullException.ThrowIfNull(assignment);
-        CheckEncodable(version, ConsumerProtocolAssignment.LowestSupportedVersion, ConsumerProtocolAssignment.HighestSupportedVersion);
-        using var writer = new ProtocolWriter();
-        writer.WriteInt16(version);
-        assignment.Write(writer, version);
-        return writer.WrittenSpan.ToArray();
-    }
+    public static byte[] EncodeAssignment(ConsumerProtocolAssignment assignment, short version = ConsumerProtocolAssignment.HighestSupportedVersion) =>
+        Encode(assignment, version, ConsumerProtocolAssignment.LowestSupportedVersion, ConsumerProtocolAssignment.HighestSupportedVersion);
 
     public static ConsumerProtocolAssignment DecodeAssignment(ReadOnlyMemory<byte> data) => DecodeAssignment(data, out _);
 
     /// <param name="data">The assignment bytes of the "consumer" protocol.</param>
     /// <param name="version">The version found on the wire (possibly newer than the one used to read).</param>
-    public static ConsumerProtocolAssignment DecodeAssignment(ReadOnlyMemory<byte> data, out short version)
+    public static ConsumerProtocolAssignment DecodeAssignment(ReadOnlyMemory<byte> data, out short version) =>
+        Decode<ConsumerProtocolAssignment>(data, out version, ConsumerProtocolAssignment.LowestSupportedVersion, ConsumerProtocolAssignment.HighestSupportedVersion, "assignment");
+
+    private static byte[] Encode(IProtocolStruct value, short version, short lowest, short highest)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        CheckEncodable(version, lowest, highest);
+        using var writer = new ProtocolWriter();
+        writer.WriteInt16(version);
+        value.Write(writer, version);
+        return writer.WrittenSpan.ToArray();
+    }
+
+    private static T Decode<T>(ReadOnlyMemory<byte> data, out short version, short lowest, short highest, string what)
+        where T : IProtocolStruct, new()
     {
         var reader = new ProtocolReader(data);
         version = reader.ReadInt16();
-        var readAs = ReadableVersion(version, ConsumerProtocolAssignment.LowestSupportedVersion, ConsumerProtocolAssignment.HighestSupportedVersion, "assignment");
-        var assignment = new ConsumerProtocolAssignment();
-        assignment.Read(ref reader, readAs);
-        return assignment;
+        var value = new T();
+        value.Read(ref reader, ReadableVersion(version, lowest, highest, what));
+        return value;
     }
 
     private static short ReadableVersion(short version, short lowest, short highest, string what)
