@@ -166,7 +166,7 @@ internal sealed class BrokerGroup
     }
 
     public bool IsSubscribedTo(string topic) =>
-        (Consumer is { } consumer && consumer.Members.Values.Any(m => m.SubscribedTopics.Contains(topic)))
+        (Consumer is { } consumer && consumer.Members.Values.Any(m => consumer.IsSubscribed(m, topic)))
         || (ProtocolType == "consumer" && Members.Values.Any(m => ConsumerProtocol.SubscribedTopics(m.MetadataFor(ProtocolName)).Contains(topic)));
 
     public void ResetToDead()

@@ -64,6 +64,9 @@ internal sealed class TopicPartitionSet
 /// <summary>A member of a group using the consumer rebalance protocol (KIP-848).</summary>
 internal sealed class ConsumerMember
 {
+    /// <summary>The epoch of a static member that left for a while (KIP-848): it keeps its partitions until its session expires.</summary>
+    public const int StaticLeaveEpoch = -2;
+
     public required string MemberId { get; init; }
     public string? InstanceId { get; set; }
     public string? RackId { get; set; }
@@ -72,7 +75,13 @@ internal sealed class ConsumerMember
     public int MemberEpoch { get; set; }
     public int PreviousMemberEpoch { get; set; } = -1;
     public int RebalanceTimeoutMs { get; set; }
+    /// <summary>Topics subscribed by name.</summary>
     public List<string> SubscribedTopics { get; set; } = [];
+
+    /// <summary>A regular expression whose matching topics the member subscribes to as well (null: none).</summary>
+    public string? SubscribedRegex { get; set; }
+
+    public bool HasLeftTemporarily => MemberEpoch == StaticLeaveEpoch;
 
     /// <summary>What the member was told it owns.</summary>
     public TopicPartitionSet Assigned { get; set; } = new();
@@ -94,6 +103,7 @@ internal sealed class ConsumerMember
         PreviousMemberEpoch = PreviousMemberEpoch,
         RebalanceTimeoutMs = RebalanceTimeoutMs,
         SubscribedTopics = [.. SubscribedTopics],
+        SubscribedRegex = SubscribedRegex,
         Assigned = Assigned.Clone(),
         Target = Target.Clone(),
         Revoking = Revoking.Clone(),
@@ -104,10 +114,11 @@ internal sealed class ConsumerMember
 /// The durable state of a KIP-848 consumer group: the group epoch (bumped when membership, subscriptions or subscribed
 /// topics change), the epoch of the target assignment, and every member with its epoch and assignments.
 /// Stored whole as one record per change; an operation works on a clone and the clone is applied once stored.
+/// Version 1 of the stored form adds regular-expression subscriptions and their resolved topics.
 /// </summary>
 internal sealed class ConsumerGroupModel
 {
-    private const short Version = 0;
+    private const short Version = 1;
 
     public int GroupEpoch { get; set; }
     public int AssignmentEpoch { get; set; }
@@ -121,11 +132,24 @@ internal sealed class ConsumerGroupModel
 
     public SortedDictionary<string, ConsumerMember> Members { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Each subscribed regular expression with the topics it matched when last resolved (sorted).</summary>
+    public SortedDictionary<string, List<string>> ResolvedRegexes { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>Kafka's consumer group states: Empty, Reconciling while members converge to the target, else Stable.</summary>
     public string StateName =>
         Members.Count == 0 ? "Empty"
-        : Members.Values.Any(m => m.MemberEpoch != AssignmentEpoch || !m.Revoking.IsEmpty || m.Assigned.Key != m.Target.Key) ? "Reconciling"
+        : Members.Values.Any(m => !m.HasLeftTemporarily && (m.MemberEpoch != AssignmentEpoch || !m.Revoking.IsEmpty || m.Assigned.Key != m.Target.Key)) ? "Reconciling"
         : "Stable";
+
+    /// <summary>Whether the member subscribes to the topic, by name or through its resolved regular expression.</summary>
+    public bool IsSubscribed(ConsumerMember member, string topic) =>
+        member.SubscribedTopics.Contains(topic)
+        || (member.SubscribedRegex is { } regex && ResolvedRegexes.TryGetValue(regex, out var topics) && topics.BinarySearch(topic, StringComparer.Ordinal) >= 0);
+
+    /// <summary>Every topic some member subscribes to, by name or by regular expression.</summary>
+    public IEnumerable<string> SubscribedTopicNames() =>
+        Members.Values.SelectMany(m => m.SubscribedRegex is { } regex && ResolvedRegexes.TryGetValue(regex, out var topics) ? m.SubscribedTopics.Concat(topics) : m.SubscribedTopics)
+            .Distinct(StringComparer.Ordinal);
 
     public ConsumerGroupModel Clone()
     {
@@ -138,6 +162,7 @@ internal sealed class ConsumerGroupModel
             PartitionCounts = new SortedDictionary<string, int>(PartitionCounts, StringComparer.Ordinal),
         };
         foreach (var (id, m) in Members) copy.Members[id] = m.Clone();
+        foreach (var (regex, topics) in ResolvedRegexes) copy.ResolvedRegexes[regex] = [.. topics];
         return copy;
     }
 
@@ -171,15 +196,24 @@ internal sealed class ConsumerGroupModel
             m.Assigned.Write(w);
             m.Target.Write(w);
             m.Revoking.Write(w);
+            w.WriteString(m.SubscribedRegex, false, true);
+        }
+        w.WriteInt32(ResolvedRegexes.Count);
+        foreach (var (regex, topics) in ResolvedRegexes)
+        {
+            w.WriteString(regex, false, false);
+            w.WriteInt32(topics.Count);
+            foreach (var t in topics) w.WriteString(t, false, false);
         }
         return w.WrittenSpan.ToArray();
     }
 
-    /// <summary>Decodes a stored model; null when written by a newer, unknown version.</summary>
+    /// <summary>Decodes a stored model (version 0 or 1); null when written by a newer, unknown version.</summary>
     public static ConsumerGroupModel? Decode(ReadOnlyMemory<byte> bytes)
     {
         var r = new ProtocolReader(bytes);
-        if (r.ReadInt16() != Version) return null;
+        var version = r.ReadInt16();
+        if (version is < 0 or > Version) return null;
         var model = new ConsumerGroupModel { GroupEpoch = r.ReadInt32(), AssignmentEpoch = r.ReadInt32(), Assignor = r.ReadString(false, false)!, EmptySinceMs = r.ReadInt64() };
         var counts = r.ReadInt32();
         for (var i = 0; i < counts; i++) model.PartitionCounts[r.ReadString(false, false)!] = r.ReadInt32();
@@ -202,7 +236,20 @@ internal sealed class ConsumerGroupModel
             m.Assigned = TopicPartitionSet.Read(ref r);
             m.Target = TopicPartitionSet.Read(ref r);
             m.Revoking = TopicPartitionSet.Read(ref r);
+            if (version >= 1) m.SubscribedRegex = r.ReadString(false, true);
             model.Members[m.MemberId] = m;
+        }
+        if (version >= 1)
+        {
+            var regexes = r.ReadInt32();
+            for (var i = 0; i < regexes; i++)
+            {
+                var regex = r.ReadString(false, false)!;
+                var count = r.ReadInt32();
+                var topics = new List<string>(count);
+                for (var j = 0; j < count; j++) topics.Add(r.ReadString(false, false)!);
+                model.ResolvedRegexes[regex] = topics;
+            }
         }
         return model;
     }
@@ -229,7 +276,7 @@ internal static class ServerAssignors
     {
         foreach (var (topic, count) in partitionCounts)
         {
-            var members = group.Members.Values.Where(m => m.SubscribedTopics.Contains(topic)).Select(m => m.MemberId).Order(StringComparer.Ordinal).ToList();
+            var members = group.Members.Values.Where(m => group.IsSubscribed(m, topic)).Select(m => m.MemberId).Order(StringComparer.Ordinal).ToList();
             if (members.Count == 0) continue;
             var next = 0;
             for (var i = 0; i < members.Count; i++)
@@ -247,7 +294,7 @@ internal static class ServerAssignors
     private static void AssignUniform(ConsumerGroupModel group, IReadOnlyDictionary<string, int> partitionCounts, Dictionary<string, TopicPartitionSet> targets)
     {
         var all = partitionCounts.SelectMany(t => Enumerable.Range(0, t.Value).Select(p => (Topic: t.Key, Partition: p))).ToList();
-        var subscribers = partitionCounts.Keys.ToDictionary(t => t, t => group.Members.Values.Where(m => m.SubscribedTopics.Contains(t)).Select(m => m.MemberId).Order(StringComparer.Ordinal).ToList(), StringComparer.Ordinal);
+        var subscribers = partitionCounts.Keys.ToDictionary(t => t, t => group.Members.Values.Where(m => group.IsSubscribed(m, t)).Select(m => m.MemberId).Order(StringComparer.Ordinal).ToList(), StringComparer.Ordinal);
         var assignable = all.Where(tp => subscribers[tp.Topic].Count > 0).ToList();
         if (group.Members.Count == 0) return;
         var fairShare = assignable.Count / group.Members.Count;
@@ -257,7 +304,7 @@ internal static class ServerAssignors
             foreach (var (topic, partition) in m.Target.All)
             {
                 if (targets[m.MemberId].Count >= fairShare) break;
-                if (partitionCounts.TryGetValue(topic, out var count) && partition < count && m.SubscribedTopics.Contains(topic) && taken.Add((topic, partition)))
+                if (partitionCounts.TryGetValue(topic, out var count) && partition < count && group.IsSubscribed(m, topic) && taken.Add((topic, partition)))
                     targets[m.MemberId].Add(topic, partition);
             }
         }

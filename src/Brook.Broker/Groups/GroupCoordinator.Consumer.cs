@@ -11,7 +11,7 @@ namespace Brook.Broker.Groups;
 public sealed partial class GroupCoordinator
 {
     private const int LeaveEpoch = -1;
-    private const int StaticLeaveEpoch = -2;
+    private const int StaticLeaveEpoch = ConsumerMember.StaticLeaveEpoch;
     private const int DefaultConsumerRebalanceTimeoutMs = 300_000;
 
     public async Task<ConsumerGroupHeartbeatResponse> ConsumerGroupHeartbeatAsync(ConsumerGroupHeartbeatRequest request, ClientInfo client, CancellationToken cancellationToken)
@@ -20,10 +20,14 @@ public sealed partial class GroupCoordinator
         if (string.IsNullOrEmpty(request.GroupId)) return HeartbeatError(ErrorCode.InvalidGroupId, "The group id is empty.");
         if (request.ServerAssignor is { } assignor && !ServerAssignors.IsKnown(assignor))
             return HeartbeatError(ErrorCode.UnsupportedAssignor, $"Assignor '{assignor}' is not supported; use 'uniform' or 'range'.");
-        if (request.MemberEpoch == 0 && request.SubscribedTopicNames is null)
-            return HeartbeatError(ErrorCode.InvalidRequest, request.SubscribedTopicRegex is null
-                ? "A joining member must send its subscribed topic names."
-                : "Subscriptions by regular expression are not supported; subscribe to topic names.");
+        if (request.MemberEpoch == 0 && request.SubscribedTopicNames is null && request.SubscribedTopicRegex is null)
+            return HeartbeatError(ErrorCode.InvalidRequest, "A joining member must send its subscribed topic names or regular expression.");
+        if (request.MemberEpoch == StaticLeaveEpoch && request.InstanceId is null)
+            return HeartbeatError(ErrorCode.InvalidRequest, "Only a static member (with an instance id) can leave with epoch -2.");
+        if (request.MemberEpoch is < StaticLeaveEpoch)
+            return HeartbeatError(ErrorCode.InvalidRequest, $"Member epoch {request.MemberEpoch} is not valid.");
+        if (request.SubscribedTopicRegex is { Length: > 0 } pattern && !TopicRegex.IsValid(pattern))
+            return HeartbeatError(ErrorCode.InvalidRegularExpression, $"SubscribedTopicRegex '{pattern}' is not a valid regular expression.");
 
         var group = GroupFor(request.GroupId);
         await group.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -33,7 +37,9 @@ public sealed partial class GroupCoordinator
             var current = group.State == GroupState.Dead ? null : group.Consumer;
             var next = current?.Clone() ?? new ConsumerGroupModel();
             var (error, memberId) = ConsumerHeartbeat(next, request, client);
-            if (error != ErrorCode.None) return HeartbeatError(error, null);
+            if (error != ErrorCode.None) return HeartbeatError(error, error == ErrorCode.UnreleasedInstanceId
+                ? $"Instance id '{request.InstanceId}' is still held by a member that has not left the group."
+                : null);
             if (current is null || !next.Encode().AsSpan().SequenceEqual(current.Encode()))
                 await PersistAsync(group, [new GroupRecord.Consumer(group.Id, next)], cancellationToken).ConfigureAwait(false);
 
@@ -41,7 +47,8 @@ public sealed partial class GroupCoordinator
             if (request.MemberEpoch is LeaveEpoch or StaticLeaveEpoch)
             {
                 response.MemberEpoch = request.MemberEpoch;
-                group.ConsumerSessions.Remove(memberId);
+                // A static member that left keeps its session: when it runs out, the member is removed for good.
+                if (request.MemberEpoch == LeaveEpoch) group.ConsumerSessions.Remove(memberId);
                 group.ConsumerLastSent.Remove(memberId);
                 return response;
             }
@@ -91,11 +98,13 @@ public sealed partial class GroupCoordinator
         }
 
         ConsumerMember? member;
+        var isNewMember = false;
         if (request.MemberEpoch == 0)
         {
             var id = string.IsNullOrEmpty(request.MemberId) ? Guid.NewGuid().ToString("N") : request.MemberId;
-            var subscribed = request.SubscribedTopicNames!.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
             var replaced = request.InstanceId is { } instance ? next.Members.Values.FirstOrDefault(m => m.InstanceId == instance && m.MemberId != id) : null;
+            // As in Kafka, a static member is replaced only once it has left with epoch -2; until then its id is in use.
+            if (replaced is { HasLeftTemporarily: false }) return (ErrorCode.UnreleasedInstanceId, id);
             next.Members.Remove(id);
             member = new ConsumerMember
             {
@@ -105,28 +114,26 @@ public sealed partial class GroupCoordinator
                 ClientId = client.ClientId,
                 ClientHost = client.ClientHost,
                 RebalanceTimeoutMs = request.RebalanceTimeoutMs > 0 ? request.RebalanceTimeoutMs : DefaultConsumerRebalanceTimeoutMs,
-                SubscribedTopics = subscribed,
             };
-            if (replaced is not null && replaced.SubscribedTopics.SequenceEqual(subscribed))
+            if (replaced is not null)
             {
-                // A restarted static member takes over its predecessor's partitions and epoch: no rebalance.
+                // The returning static member takes over its predecessor's subscription and partitions, so that nothing
+                // moves unless its subscription changed (compared below like any member's).
                 next.Members.Remove(replaced.MemberId);
+                member.SubscribedTopics = replaced.SubscribedTopics;
+                member.SubscribedRegex = replaced.SubscribedRegex;
                 member.Assigned = replaced.Assigned;
                 member.Target = replaced.Target;
-                member.Revoking = replaced.Revoking;
-                member.MemberEpoch = replaced.MemberEpoch;
+                member.PreviousMemberEpoch = 0;
             }
-            else
-            {
-                if (replaced is not null) next.Members.Remove(replaced.MemberId);
-                next.GroupEpoch++;
-            }
+            isNewMember = replaced is null;
             next.Members[id] = member;
         }
         else
         {
             if (!next.Members.TryGetValue(request.MemberId, out member)) return (ErrorCode.UnknownMemberId, request.MemberId);
-            if (request.MemberEpoch is LeaveEpoch or StaticLeaveEpoch)
+            if (request.InstanceId is not null && member.InstanceId != request.InstanceId) return (ErrorCode.FencedInstanceId, member.MemberId);
+            if (request.MemberEpoch == LeaveEpoch)
             {
                 next.Members.Remove(member.MemberId);
                 next.GroupEpoch++;
@@ -134,20 +141,34 @@ public sealed partial class GroupCoordinator
                 UpdateTargets(next);
                 return (ErrorCode.None, member.MemberId);
             }
+            if (request.MemberEpoch == StaticLeaveEpoch)
+            {
+                // KIP-848 static leave: the member stays, holding its partitions, until it returns or its session expires.
+                member.MemberEpoch = StaticLeaveEpoch;
+                member.Revoking = new TopicPartitionSet();
+                return (ErrorCode.None, member.MemberId);
+            }
             // A member that missed the response carrying its new epoch may still use the previous one.
             var lostResponse = request.MemberEpoch == member.PreviousMemberEpoch && (owned is null || owned.All.All(tp => member.Assigned.Contains(tp.Topic, tp.Partition)));
             if (request.MemberEpoch != member.MemberEpoch && !lostResponse) return (ErrorCode.FencedMemberEpoch, member.MemberId);
-            if (request.SubscribedTopicNames is { } names)
-            {
-                var subscribed = names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-                if (!subscribed.SequenceEqual(member.SubscribedTopics))
-                {
-                    member.SubscribedTopics = subscribed;
-                    next.GroupEpoch++;
-                }
-            }
             if (request.RebalanceTimeoutMs > 0) member.RebalanceTimeoutMs = request.RebalanceTimeoutMs;
         }
+        var subscriptionChanged = false;
+        if (request.SubscribedTopicNames is { } names)
+        {
+            var subscribed = names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            subscriptionChanged = !subscribed.SequenceEqual(member.SubscribedTopics);
+            member.SubscribedTopics = subscribed;
+        }
+        if (request.SubscribedTopicRegex is { } pattern)
+        {
+            // An empty expression clears the member's regular-expression subscription.
+            var regex = pattern.Length == 0 ? null : pattern;
+            subscriptionChanged |= regex != member.SubscribedRegex;
+            member.SubscribedRegex = regex;
+        }
+        // A new member changes the group whatever it subscribes to; a returning static member only if its subscription changed.
+        if (subscriptionChanged || isNewMember) next.GroupEpoch++;
         if (request.ServerAssignor is { } assignor && assignor != next.Assignor)
         {
             next.Assignor = assignor;
@@ -158,13 +179,28 @@ public sealed partial class GroupCoordinator
         return (ErrorCode.None, member.MemberId);
     }
 
-    /// <summary>Bumps the group epoch when subscribed topics changed size, and recomputes targets when the group epoch moved on.</summary>
+    /// <summary>
+    /// Resolves the members' regular expressions against the topics that exist now, bumps the group epoch when the
+    /// subscribed topics or their sizes changed, and recomputes targets when the group epoch moved on. Runs on every
+    /// heartbeat and periodic check, so topics created or deleted are picked up within one check interval.
+    /// </summary>
     private void UpdateTargets(ConsumerGroupModel group)
     {
+        var resolved = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
+        var patterns = group.Members.Values.Select(m => m.SubscribedRegex).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        if (patterns.Count > 0)
+        {
+            var names = _store.ListTopics().Select(t => t.Name).ToList();
+            foreach (var pattern in patterns) resolved[pattern] = TopicRegex.Resolve(pattern, names);
+        }
+        var regexesChanged = resolved.Count != group.ResolvedRegexes.Count
+            || resolved.Any(r => !group.ResolvedRegexes.TryGetValue(r.Key, out var before) || !before.SequenceEqual(r.Value));
+        if (regexesChanged) group.ResolvedRegexes = resolved;
+
         var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
-        foreach (var topic in group.Members.Values.SelectMany(m => m.SubscribedTopics).Distinct(StringComparer.Ordinal))
+        foreach (var topic in group.SubscribedTopicNames())
             if (_store.GetTopic(topic) is { } metadata) counts[topic] = metadata.PartitionCount;
-        if (!counts.SequenceEqual(group.PartitionCounts)) group.GroupEpoch++;
+        if (regexesChanged || !counts.SequenceEqual(group.PartitionCounts)) group.GroupEpoch++;
         if (group.AssignmentEpoch == group.GroupEpoch) return;
         ServerAssignors.Assign(group, counts);
         group.AssignmentEpoch = group.GroupEpoch;
@@ -175,8 +211,15 @@ public sealed partial class GroupCoordinator
     /// Moves a member toward its target: partitions it must give up are revoked first (its epoch stays); once it has
     /// released them it advances to the assignment epoch and gets the target partitions no other member still holds.
     /// </summary>
-    private static void Reconcile(ConsumerGroupModel group, ConsumerMember member, TopicPartitionSet? owned)
+    private void Reconcile(ConsumerGroupModel group, ConsumerMember member, TopicPartitionSet? owned)
     {
+        // Partitions of deleted topics are gone for everyone: nothing to revoke.
+        foreach (var (topic, partition) in member.Assigned.All.Concat(member.Revoking.All).ToList())
+        {
+            if (_store.GetTopic(topic) is { } metadata && partition < metadata.PartitionCount) continue;
+            member.Assigned.Remove(topic, partition);
+            member.Revoking.Remove(topic, partition);
+        }
         if (owned is not null)
             foreach (var (topic, partition) in member.Revoking.All.ToList())
                 if (!owned.Contains(topic, partition)) member.Revoking.Remove(topic, partition);
@@ -244,6 +287,27 @@ public sealed partial class GroupCoordinator
             await PersistAsync(group, [new GroupRecord.Consumer(group.Id, next)], cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// OffsetFetch v9+: a member of a consumer-protocol group must name itself with its current epoch (Kafka's checks);
+    /// a request without member id and with a negative epoch (admin tools) is always accepted, and classic groups are not checked.
+    /// </summary>
+    private async Task<ErrorCode> CheckOffsetFetchMemberAsync(string groupId, string? memberId, int memberEpoch, CancellationToken cancellationToken)
+    {
+        if (memberId is null && memberEpoch < 0) return ErrorCode.None;
+        var group = ExistingOrDead(groupId);
+        await group.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (group.State == GroupState.Dead || group.Consumer is not { } consumer) return ErrorCode.None;
+            if (memberId is null || !consumer.Members.TryGetValue(memberId, out var member)) return ErrorCode.UnknownMemberId;
+            return member.MemberEpoch == memberEpoch ? ErrorCode.None : ErrorCode.StaleMemberEpoch;
+        }
+        finally
+        {
+            group.Lock.Release();
+        }
+    }
+
     private ErrorCode CheckConsumerCommit(BrokerGroup group, ConsumerGroupModel consumer, string memberId, int epoch, short version)
     {
         if (!consumer.Members.TryGetValue(memberId, out var member)) return ErrorCode.UnknownMemberId;
@@ -285,6 +349,7 @@ public sealed partial class GroupCoordinator
                     ClientId = m.ClientId,
                     ClientHost = m.ClientHost,
                     SubscribedTopicNames = [.. m.SubscribedTopics],
+                    SubscribedTopicRegex = m.SubscribedRegex,
                     Assignment = DescribeAssignment(m.Assigned),
                     TargetAssignment = DescribeAssignment(m.Target),
                 });

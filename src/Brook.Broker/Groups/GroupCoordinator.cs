@@ -668,6 +668,11 @@ public sealed partial class GroupCoordinator
                     result.ErrorCode = (short)ErrorCode.CoordinatorLoadInProgress;
                     continue;
                 }
+                if (version >= 9 && await CheckOffsetFetchMemberAsync(g.GroupId, g.MemberId, g.MemberEpoch, cancellationToken).ConfigureAwait(false) is not ErrorCode.None and var memberError)
+                {
+                    result.ErrorCode = (short)memberError;
+                    continue;
+                }
                 var offsets = await ReadOffsetsAsync(g.GroupId, g.Topics?.Select(t => (t.Name, t.PartitionIndexes)).ToList(), cancellationToken).ConfigureAwait(false);
                 foreach (var (topic, partitions) in offsets)
                 {
@@ -850,7 +855,8 @@ public sealed partial class GroupCoordinator
         await group.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (group.State == GroupState.Dead) return described;
+            // Kafka describes only classic groups here; a consumer-protocol group is described by ConsumerGroupDescribe.
+            if (group.State == GroupState.Dead || group.Consumer is not null) return described;
             described.GroupState = group.StateName;
             described.ProtocolType = group.ProtocolType ?? "";
             var stable = group.State == GroupState.Stable;
@@ -901,9 +907,16 @@ public sealed partial class GroupCoordinator
     {
         var records = new List<GroupRecord>();
         foreach (var (topic, partition) in group.Offsets.Keys) records.Add(new GroupRecord.Offset(group.Id, topic, partition, null));
-        records.Add(group.Consumer is null ? new GroupRecord.Metadata(group.Id, null) : new GroupRecord.Consumer(group.Id, null));
+        records.AddRange(GroupTombstones(group.Id));
         return records;
     }
+
+    /// <summary>
+    /// Deletes the group under both of its possible keys: a group that changed protocol while empty has a record of each
+    /// kind, and compaction must not leave the older one to be replayed once the newer one's tombstone is gone.
+    /// </summary>
+    private static IEnumerable<GroupRecord> GroupTombstones(string groupId) =>
+        [new GroupRecord.Metadata(groupId, null), new GroupRecord.Consumer(groupId, null)];
 
     // ---------------------------------------------------------------- time
 
@@ -988,7 +1001,7 @@ public sealed partial class GroupCoordinator
         if (records.Count == group.Offsets.Count && group.PendingMembers.Count == 0)
         {
             if (records.Count == 0 && nowMs - group.StateTimestamp < _offsetsRetentionMs) return;
-            records.Add(new GroupRecord.Metadata(group.Id, null));
+            records.AddRange(GroupTombstones(group.Id));
         }
         await PersistAsync(group, records, cancellationToken).ConfigureAwait(false);
     }

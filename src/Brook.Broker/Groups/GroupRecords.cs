@@ -117,7 +117,8 @@ public static class GroupRecordCodec
         var type = k.ReadInt16();
         var group = k.ReadString(false, false)!;
         ProtocolReader v = default;
-        if (value is { } bytes)
+        // A consumer-protocol group's value carries the model's own version, checked by its decoder.
+        if (value is { } bytes && type != ConsumerKeyType)
         {
             v = new ProtocolReader(bytes);
             if (v.ReadInt16() != ValueVersion) return null;

@@ -52,4 +52,44 @@ public sealed class ServerAssignorTests
         Assert.Equal(["x-0", "x-1"], Owned(group, "a"));
         Assert.Equal(["y-0", "y-1"], Owned(group, "b"));
     }
+    [Fact]
+    public void A_group_stored_in_the_first_format_still_decodes()
+    {
+        // Version 0 of the stored model, as written before regular-expression subscriptions existed.
+        using var w = new Brook.Protocol.ProtocolWriter();
+        w.WriteInt16(0);
+        w.WriteInt32(4); // group epoch
+        w.WriteInt32(4); // assignment epoch
+        w.WriteString("range", false, false);
+        w.WriteInt64(0);
+        w.WriteInt32(1);
+        w.WriteString("x", false, false);
+        w.WriteInt32(2);
+        w.WriteInt32(1);
+        w.WriteString("m", false, false);
+        w.WriteString(null, false, true);
+        w.WriteString(null, false, true);
+        w.WriteString("client", false, false);
+        w.WriteString("/127.0.0.1", false, false);
+        w.WriteInt32(4);
+        w.WriteInt32(3);
+        w.WriteInt32(30_000);
+        w.WriteInt32(1);
+        w.WriteString("x", false, false);
+        var both = new TopicPartitionSet();
+        both.Add("x", 0);
+        both.Add("x", 1);
+        both.Write(w);
+        both.Write(w);
+        new TopicPartitionSet().Write(w);
+
+        var model = ConsumerGroupModel.Decode(w.WrittenSpan.ToArray())!;
+        var member = Assert.Single(model.Members.Values);
+        Assert.Equal(["x"], member.SubscribedTopics);
+        Assert.Null(member.SubscribedRegex);
+        Assert.Equal("x:0,1", member.Assigned.Key);
+        Assert.Equal(ServerAssignors.Range, model.Assignor);
+        // Written back in the current format, it round-trips.
+        Assert.Equal(model.Encode(), ConsumerGroupModel.Decode(model.Encode())!.Encode());
+    }
 }
