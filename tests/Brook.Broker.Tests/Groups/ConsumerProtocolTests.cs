@@ -355,11 +355,17 @@ public sealed class ConsumerProtocolClientTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _broker.DisposeAsync();
 
-    private IConsumer<string, string> Consumer(string group) => Clients.Consumer(_broker, c =>
+    private IConsumer<string, string> Consumer(string group, string? instanceId = null) => Clients.Consumer(_broker, c =>
     {
         c.GroupId = group;
         c.GroupProtocol = GroupProtocol.Consumer;
+        c.GroupInstanceId = instanceId;
+        c.TopicMetadataRefreshIntervalMs = 1000;
     });
+
+    private GroupCoordinator Coordinator => _broker.Services.GetRequiredService<GroupCoordinator>();
+
+    private static HashSet<string> Owned(IConsumer<string, string> consumer) => consumer.Assignment.Select(tp => $"{tp.Topic}-{tp.Partition.Value}").ToHashSet();
 
     private static void PollUntil(IEnumerable<IConsumer<string, string>> consumers, Func<bool> condition, string what)
     {
@@ -405,6 +411,78 @@ public sealed class ConsumerProtocolClientTests : IAsyncLifetime
             first.Close();
             first.Dispose();
             second.Dispose();
+        }
+    }
+    [Fact]
+    public async Task A_static_member_that_closes_and_restarts_gets_its_partitions_back_without_a_rebalance()
+    {
+        await Clients.CreateTopicAsync(_broker, "kip848-static", 4);
+        var stays = Consumer("kip848-static-group", "stays");
+        var restarts = Consumer("kip848-static-group", "restarts");
+        try
+        {
+            stays.Subscribe("kip848-static");
+            restarts.Subscribe("kip848-static");
+            PollUntil([stays, restarts], () => stays.Assignment.Count == 2 && restarts.Assignment.Count == 2 && !Owned(stays).Overlaps(Owned(restarts)), "each static member owns two partitions");
+            var keptByStays = Owned(stays);
+            var ownedByRestarts = Owned(restarts);
+            var groupEpoch = (await Coordinator.DescribeConsumerGroupAsync("kip848-static-group", default)).GroupEpoch;
+
+            // Closing a static member sends a heartbeat with epoch -2: it stays in the group, holding its partitions.
+            restarts.Close();
+            restarts.Dispose();
+            var away = await Coordinator.DescribeConsumerGroupAsync("kip848-static-group", default);
+            Assert.Equal(-2, away.Members.Single(m => m.InstanceId == "restarts").MemberEpoch);
+
+            restarts = Consumer("kip848-static-group", "restarts");
+            restarts.Subscribe("kip848-static");
+            PollUntil([stays, restarts], () => restarts.Assignment.Count == 2, "the restarted member owns two partitions");
+            Assert.Equal(ownedByRestarts, Owned(restarts));
+            Assert.Equal(keptByStays, Owned(stays));
+            var back = await Coordinator.DescribeConsumerGroupAsync("kip848-static-group", default);
+            Assert.Equal(groupEpoch, back.GroupEpoch);
+            Assert.Equal(2, back.Members.Count);
+        }
+        finally
+        {
+            stays.Close();
+            stays.Dispose();
+            restarts.Close();
+            restarts.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_regular_expression_subscription_is_resolved_by_the_broker_and_follows_new_topics()
+    {
+        await Clients.CreateTopicAsync(_broker, "rx-orders", 2);
+        await Clients.CreateTopicAsync(_broker, "rx-payments", 1);
+        await Clients.CreateTopicAsync(_broker, "unrelated", 1);
+        var consumer = Consumer("kip848-regex-group");
+        try
+        {
+            consumer.Subscribe("^rx-.*");
+            PollUntil([consumer], () => consumer.Assignment.Count == 3, "the consumer owns the three partitions of the matching topics");
+            Assert.Equal(["rx-orders-0", "rx-orders-1", "rx-payments-0"], Owned(consumer).Order(StringComparer.Ordinal));
+            var member = Assert.Single((await Coordinator.DescribeConsumerGroupAsync("kip848-regex-group", default)).Members);
+            Assert.NotNull(member.SubscribedTopicRegex);
+
+            await Clients.CreateTopicAsync(_broker, "rx-refunds", 1);
+            PollUntil([consumer], () => consumer.Assignment.Count == 4, "the consumer owns the new matching topic's partition too");
+            Assert.Contains("rx-refunds-0", Owned(consumer));
+
+            using (var producer = Clients.Producer(_broker))
+                await producer.ProduceAsync("rx-refunds", new Message<string, string> { Key = "r", Value = "refund" });
+            ConsumeResult<string, string>? read = null;
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (read is null && DateTime.UtcNow < deadline)
+                if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { IsPartitionEOF: false } r) read = r;
+            Assert.Equal("refund", read?.Message.Value);
+        }
+        finally
+        {
+            consumer.Close();
+            consumer.Dispose();
         }
     }
 }
