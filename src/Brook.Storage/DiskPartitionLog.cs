@@ -444,7 +444,9 @@ internal sealed class DiskPartitionLog : IPartitionLog
             var active = Segments[^1];
             try
             {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 active.Flush();
+                StorageMetrics.FlushCompleted(started);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

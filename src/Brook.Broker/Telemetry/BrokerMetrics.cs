@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Brook.Broker.Groups;
 using Brook.Protocol;
 using Brook.Storage;
 
@@ -22,9 +23,13 @@ public sealed class BrokerMetrics : IDisposable
     private readonly Counter<long> _bytesOut;
     private readonly UpDownCounter<long> _connections;
     private readonly Counter<long> _connectionsOpened;
+    private readonly GroupLagService _groups;
+    private readonly Lock _groupsLock = new();
+    private (long Timestamp, IReadOnlyList<GroupOverview> Groups) _groupsSnapshot = (0, []);
 
-    public BrokerMetrics(ILogStore store, BrokerOptions options)
+    public BrokerMetrics(ILogStore store, BrokerOptions options, GroupLagService groups)
     {
+        _groups = groups;
         _meter = new Meter(MeterName);
         _requests = _meter.CreateCounter<long>("requests", "{request}", "Requests handled, by API and version.");
         _requestSeconds = _meter.CreateHistogram<double>("request.duration", "s", "Time from a request's arrival to its response being written.",
@@ -39,8 +44,18 @@ public sealed class BrokerMetrics : IDisposable
         _meter.CreateObservableGauge("partition.log_start_offset", () => PerPartition(store, p => p.LogStartOffset), "{offset}", "First readable offset of each partition.");
         _meter.CreateObservableGauge("partition.size", () => PerPartition(store, p => p.SizeInBytes), "By", "Bytes of log data of each partition.");
         _meter.CreateObservableGauge("topics", () => (long)store.ListTopics().Count, "{topic}", "Topics, internal ones included.");
+        _meter.CreateObservableGauge("group.lag", () => PerGroupPartition(p => p.Lag), "{message}", "Messages from each group's committed offset to the log end, by partition.");
+        _meter.CreateObservableGauge("group.lag_seconds", () => PerGroupPartition(p => p.LagSeconds), "s",
+            "Age of the first record each group has not consumed (from its timestamp), by partition; 0 when caught up.");
+        _meter.CreateObservableGauge("group.members", PerGroup, "{member}", "Members of each group, with the group's state and protocol type.");
+        _meter.CreateObservableGauge("groups", GroupsByState, "{group}", "Groups by state.");
         if (!options.InMemory)
+        {
             _meter.CreateObservableGauge("disk.free", () => FreeBytes(options.DataDirectory), "By", "Free bytes on the data directory's file system.");
+            var directory = Path.GetFullPath(options.DataDirectory);
+            _meter.CreateObservableGauge("disk.used", () => new Measurement<long>(UsedBytes(directory), new KeyValuePair<string, object?>("directory", directory)),
+                "By", "Bytes of the files under the data directory.");
+        }
     }
 
     public void RequestCompleted(string api, short version, long startTimestamp)
@@ -82,6 +97,55 @@ public sealed class BrokerMetrics : IDisposable
                 if (store.GetPartition(topic.Name, p) is { } log)
                     yield return new Measurement<long>(value(log), new KeyValuePair<string, object?>("topic", topic.Name), new KeyValuePair<string, object?>("partition", p));
             }
+        }
+    }
+
+    /// <summary>
+    /// The groups with their lag, computed once per scrape: observable instruments are read one after another within a
+    /// collection, so a snapshot younger than a second is reused. Instruments are read synchronously, so this waits for the
+    /// computation: a few group locks (each held at most for one append) and one batch read per lagging partition, on the
+    /// scraping thread, never on a request path.
+    /// </summary>
+    private IReadOnlyList<GroupOverview> Groups()
+    {
+        lock (_groupsLock)
+        {
+            if (_groupsSnapshot.Timestamp != 0 && Stopwatch.GetElapsedTime(_groupsSnapshot.Timestamp) < TimeSpan.FromSeconds(1)) return _groupsSnapshot.Groups;
+            var groups = _groups.GetAllAsync().GetAwaiter().GetResult();
+            _groupsSnapshot = (Stopwatch.GetTimestamp(), groups);
+            return groups;
+        }
+    }
+
+    private IEnumerable<Measurement<T>> PerGroupPartition<T>(Func<PartitionLag, T> value)
+        where T : struct
+    {
+        foreach (var group in Groups())
+        {
+            foreach (var p in group.Lag.Partitions)
+                yield return new Measurement<T>(value(p), new KeyValuePair<string, object?>("group", group.GroupId),
+                    new KeyValuePair<string, object?>("topic", p.Topic), new KeyValuePair<string, object?>("partition", p.Partition));
+        }
+    }
+
+    private IEnumerable<Measurement<int>> PerGroup() =>
+        Groups().Select(g => new Measurement<int>(g.Members, new KeyValuePair<string, object?>("group", g.GroupId),
+            new KeyValuePair<string, object?>("state", g.State), new KeyValuePair<string, object?>("type", g.Type)));
+
+    private IEnumerable<Measurement<int>> GroupsByState() =>
+        Groups().GroupBy(g => g.State, StringComparer.Ordinal).Select(s => new Measurement<int>(s.Count(), new KeyValuePair<string, object?>("state", s.Key)));
+
+    private static long UsedBytes(string path)
+    {
+        try
+        {
+            var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 };
+            // Lengths come with the directory listing: files deleted meanwhile (retention, compaction) cannot fail the sum.
+            return new DirectoryInfo(path).EnumerateFiles("*", options).Sum(f => f.Length);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return -1;
         }
     }
 
