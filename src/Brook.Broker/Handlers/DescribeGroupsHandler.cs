@@ -5,7 +5,8 @@ namespace Brook.Broker.Handlers;
 
 /// <summary>
 /// DescribeGroups (key 15), v0-5: state, protocol and members (metadata and assignment while stable). An unknown group
-/// is described as Dead with no error, as Kafka does up to v5. v4: group.instance.id.
+/// is described as Dead with no error, as Kafka does up to v5, and so is a consumer-protocol group (ConsumerGroupDescribe
+/// describes those). v4: group.instance.id.
 /// </summary>
 public sealed class DescribeGroupsHandler(GroupCoordinator coordinator) : RequestHandler<DescribeGroupsRequest, DescribeGroupsResponse>
 {
