@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Collections.Immutable;
 using Brook.Protocol;
 using Brook.Protocol.Records;
 
@@ -68,8 +67,8 @@ internal sealed class ProducerStateManager
     private readonly Dictionary<long, ProducerEntry> _producers = [];
     // Open transactions by first offset; the minimum is the first unstable offset.
     private readonly SortedSet<(long FirstOffset, long ProducerId)> _ongoing = [];
-    // Replaced, never mutated: read without the owner's serialization by fetches.
-    private ImmutableArray<AbortedTransaction> _aborted = [];
+    // Ordered by marker offset. Guarded by its own lock: fetches read it without the owner's serialization.
+    private readonly List<AbortedTransaction> _aborted = [];
     private long _expirationMs;
     private long _lastExpiryScanMs;
 
@@ -90,26 +89,33 @@ internal sealed class ProducerStateManager
     /// <summary>The first offset of the oldest open transaction, or null when none is open.</summary>
     public long? FirstUnstableOffset => _ongoing.Count == 0 ? null : _ongoing.Min.FirstOffset;
 
-    /// <summary>Every aborted transaction still known, ordered by marker offset. Safe to call from any thread.</summary>
-    public ImmutableArray<AbortedTransaction> Aborted => ImmutableInterlocked.InterlockedCompareExchange(ref _aborted, default, default);
+    /// <summary>A copy of every aborted transaction still known, ordered by marker offset. Safe to call from any thread.</summary>
+    public AbortedTransaction[] Aborted
+    {
+        get
+        {
+            lock (_aborted) return [.. _aborted];
+        }
+    }
 
     /// <summary>Aborted transactions that ended at or after <paramref name="fromOffset"/> and began before <paramref name="upperBoundOffset"/>.</summary>
     public IReadOnlyList<AbortedTransaction> AbortedBetween(long fromOffset, long upperBoundOffset)
     {
-        var all = Aborted;
-        if (all.IsEmpty) return [];
-        // Ordered by marker offset: skip those that ended before the range.
-        int low = 0, high = all.Length;
-        while (low < high)
-        {
-            var mid = (low + high) >>> 1;
-            if (all[mid].LastOffset < fromOffset) low = mid + 1;
-            else high = mid;
-        }
         List<AbortedTransaction>? result = null;
-        for (var i = low; i < all.Length; i++)
+        lock (_aborted)
         {
-            if (all[i].FirstOffset < upperBoundOffset) (result ??= []).Add(all[i]);
+            // Ordered by marker offset: skip those that ended before the range.
+            int low = 0, high = _aborted.Count;
+            while (low < high)
+            {
+                var mid = (low + high) >>> 1;
+                if (_aborted[mid].LastOffset < fromOffset) low = mid + 1;
+                else high = mid;
+            }
+            for (var i = low; i < _aborted.Count; i++)
+            {
+                if (_aborted[i].FirstOffset < upperBoundOffset) (result ??= []).Add(_aborted[i]);
+            }
         }
         return result ?? (IReadOnlyList<AbortedTransaction>)[];
     }
@@ -117,9 +123,7 @@ internal sealed class ProducerStateManager
     /// <summary>Forgets aborted transactions whose marker is below <paramref name="logStartOffset"/> (their data is gone).</summary>
     public void PruneAborted(long logStartOffset)
     {
-        var all = Aborted;
-        var keep = all.RemoveAll(a => a.LastOffset < logStartOffset);
-        if (keep.Length != all.Length) ImmutableInterlocked.InterlockedExchange(ref _aborted, keep);
+        lock (_aborted) _aborted.RemoveAll(a => a.LastOffset < logStartOffset);
     }
 
     /// <summary>Every producer with state, as DescribeProducers reports them.</summary>
@@ -314,7 +318,7 @@ internal sealed class ProducerStateManager
         var abortedCount = BinaryPrimitives.ReadInt32BigEndian(bytes[position..]);
         position += 4;
         if (abortedCount < 0 || (bytes.Length - position) / SnapshotAbortedSize < abortedCount) return false;
-        var aborted = ImmutableArray.CreateBuilder<AbortedTransaction>(abortedCount);
+        var aborted = new List<AbortedTransaction>(abortedCount);
         for (var i = 0; i < abortedCount; i++)
         {
             aborted.Add(new AbortedTransaction(
@@ -331,7 +335,11 @@ internal sealed class ProducerStateManager
             _producers[id] = entry;
             if (entry.CurrentTxnFirstOffset >= 0) _ongoing.Add((entry.CurrentTxnFirstOffset, id));
         }
-        ImmutableInterlocked.InterlockedExchange(ref _aborted, aborted.MoveToImmutable());
+        lock (_aborted)
+        {
+            _aborted.Clear();
+            _aborted.AddRange(aborted);
+        }
         offset = BinaryPrimitives.ReadInt64BigEndian(bytes[6..]);
         return true;
     }
@@ -401,7 +409,7 @@ internal sealed class ProducerStateManager
         if (marker.Type == ControlRecordType.Abort)
         {
             var aborted = new AbortedTransaction(entry.ProducerId, entry.CurrentTxnFirstOffset, markerOffset);
-            ImmutableInterlocked.InterlockedExchange(ref _aborted, Aborted.Add(aborted));
+            lock (_aborted) _aborted.Add(aborted);
         }
         entry.CurrentTxnFirstOffset = -1;
     }

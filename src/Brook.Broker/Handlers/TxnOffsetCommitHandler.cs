@@ -23,7 +23,7 @@ public sealed class TxnOffsetCommitHandler(GroupCoordinator groups, TransactionC
 
     private ErrorCode CheckProducer(TxnOffsetCommitRequest request)
     {
-        if (!transactions.IsLoaded) return ErrorCode.CoordinatorLoadInProgress;
+        if (!transactions.IsLoaded || !groups.IsLoaded) return ErrorCode.CoordinatorLoadInProgress;
         if (transactions.Describe(request.TransactionalId) is not { } transaction || transaction.ProducerId != request.ProducerId) return ErrorCode.InvalidProducerIdMapping;
         if (transaction.Epoch != request.ProducerEpoch) return ErrorCode.ProducerFenced;
         var offsetsPartition = new TxnPartition(GroupCoordinator.TopicName, groups.OffsetsPartitionFor(request.GroupId));

@@ -242,7 +242,9 @@ public sealed class TransactionCoordinator
 
     /// <summary>AddOffsetsToTxn: the group's __consumer_offsets partition joins the transaction.</summary>
     public Task<ErrorCode> AddOffsetsAsync(string transactionalId, long producerId, short epoch, string groupId, CancellationToken cancellationToken) =>
-        AddPartitionsAsync(transactionalId, producerId, epoch, [new TxnPartition(GroupCoordinator.TopicName, _groups.OffsetsPartitionFor(groupId))], cancellationToken);
+        _groups.IsLoaded
+            ? AddPartitionsAsync(transactionalId, producerId, epoch, [new TxnPartition(GroupCoordinator.TopicName, _groups.OffsetsPartitionFor(groupId))], cancellationToken)
+            : Task.FromResult(ErrorCode.CoordinatorLoadInProgress);
 
     /// <summary>EndTxn: commits or aborts the open transaction; a retry of a completed end answers success again.</summary>
     public async Task<ErrorCode> EndTransactionAsync(string transactionalId, long producerId, short epoch, bool commit, CancellationToken cancellationToken)
