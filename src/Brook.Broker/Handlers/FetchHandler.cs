@@ -179,7 +179,8 @@ public sealed class FetchHandler(ILogStore store, TimeProvider time, BrokerMetri
                 result.HighWatermark = highWatermark;
                 result.LastStableOffset = lastStable;
                 result.LogStartOffset = log.LogStartOffset;
-                if (readCommitted) result.AbortedTransactions = [];
+                // Kafka sends null, not an empty list, to read_uncommitted consumers.
+                result.AbortedTransactions = readCommitted ? [] : null;
                 if (target.FetchOffset < log.LogStartOffset || target.FetchOffset > log.LogEndOffset)
                 {
                     result.ErrorCode = (short)ErrorCode.OffsetOutOfRange;

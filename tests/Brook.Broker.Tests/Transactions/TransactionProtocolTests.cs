@@ -114,6 +114,67 @@ public sealed class TransactionProtocolTests : IAsyncLifetime
         Assert.Equal((short)ErrorCode.UnknownTopicOrPartition, partitions[1].ErrorCode);
     }
 
+    private async Task<FetchResponse.PartitionData> FetchAsync(sbyte isolationLevel, long offset) =>
+        (await _client.SendAsync<FetchResponse>(new FetchRequest
+        {
+            MaxWaitMs = 0,
+            MinBytes = 0,
+            MaxBytes = 1 << 20,
+            IsolationLevel = isolationLevel,
+            Topics =
+            [
+                new FetchRequest.FetchTopic
+                {
+                    Topic = "events",
+                    Partitions = [new FetchRequest.FetchPartition { Partition = 0, FetchOffset = offset, PartitionMaxBytes = 1 << 20 }],
+                },
+            ],
+        }, 11)).Responses.Single().Partitions.Single();
+
+    [Fact]
+    public async Task Read_committed_fetch_stops_at_the_last_stable_offset_and_lists_the_aborted_transactions()
+    {
+        var aborted = new TxnRequests(_client, "aborting-app");
+        await aborted.InitAsync();
+        await aborted.AddPartitionAsync("events");
+        await aborted.ProduceAsync("events", "a0", "a1"); // offsets 0-1
+        await aborted.EndAsync(commit: false); // marker at 2
+        var open = new TxnRequests(_client, "open-app");
+        await open.InitAsync();
+        await TxnRequests.ProducePlainAsync(_client, "events", "p0"); // 3
+        await open.AddPartitionAsync("events");
+        await open.ProduceAsync("events", "o0"); // 4, left open
+        await TxnRequests.ProducePlainAsync(_client, "events", "p1"); // 5
+
+        var committed = await FetchAsync(isolationLevel: 1, offset: 0);
+        Assert.Equal((6L, 4L), (committed.HighWatermark, committed.LastStableOffset));
+        var abortedTransaction = Assert.Single(committed.AbortedTransactions!);
+        Assert.Equal((aborted.ProducerId, 0L), (abortedTransaction.ProducerId, abortedTransaction.FirstOffset));
+        Assert.Equal(3, LastOffsetIn(committed.Records!.Value)); // nothing at or past the LSO
+        Assert.Empty((await FetchAsync(isolationLevel: 1, offset: 3)).AbortedTransactions!); // the abort ended before 3
+
+        var uncommitted = await FetchAsync(isolationLevel: 0, offset: 0);
+        Assert.Equal(4, uncommitted.LastStableOffset);
+        Assert.Null(uncommitted.AbortedTransactions);
+        Assert.Equal(5, LastOffsetIn(uncommitted.Records!.Value));
+
+        var listed = await _client.SendAsync<ListOffsetsResponse>(new ListOffsetsRequest
+        {
+            ReplicaId = -1,
+            IsolationLevel = 1,
+            Topics = [new ListOffsetsRequest.ListOffsetsTopic { Name = "events", Partitions = [new ListOffsetsRequest.ListOffsetsPartition { PartitionIndex = 0, Timestamp = -1 }] }],
+        }, 5);
+        Assert.Equal(4, listed.Topics.Single().Partitions.Single().Offset);
+    }
+
+    private static long LastOffsetIn(ReadOnlyMemory<byte> records)
+    {
+        var last = -1L;
+        var enumerator = new Protocol.Records.RecordBatchEnumerator(records);
+        while (enumerator.MoveNext()) last = enumerator.Current.Header.LastOffset;
+        return last;
+    }
+
     [Fact]
     public async Task The_transactional_apis_are_advertised_and_find_coordinator_answers_for_transactional_ids()
     {
