@@ -36,7 +36,7 @@ public sealed partial class GroupCoordinator
     private ErrorCode UnstableOffsetError(bool requireStable, string groupId, string topic, int partition) =>
         requireStable && HasPendingTransactionalOffset(groupId, topic, partition) ? ErrorCode.UnstableOffsetCommit : ErrorCode.None;
 
-    /// <summary>The offsets a producer's open transaction holds for a group (tests, DescribeTransactions tooling).</summary>
+    /// <summary>The offsets a producer's open transaction holds for a group.</summary>
     public IReadOnlyDictionary<(string Topic, int Partition), CommittedOffset> PendingTransactionalOffsets(string groupId, long producerId) =>
         _pendingTxnOffsets.TryGetValue((groupId, producerId), out var pending) ? pending : ImmutableDictionary<(string, int), CommittedOffset>.Empty;
 
