@@ -114,7 +114,7 @@ public sealed class BrookBroker : IAsyncDisposable
         services.AddSingleton(store);
         services.AddSingleton<TopicService>();
         services.AddSingleton<PartitionWriter>();
-        services.AddSingleton(sp => ProducerIdManager.Create(options, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(_ => ProducerIdManager.Create(options));
         services.AddSingleton<TopicConfigChanges>();
         services.AddSingleton<RequestDispatcher>();
         services.AddSingleton<BrokerMetrics>();
@@ -123,6 +123,9 @@ public sealed class BrookBroker : IAsyncDisposable
         services.AddSingleton<GroupCoordinator>();
         services.AddSingleton<GroupLagService>();
         services.AddHostedService<GroupCoordinatorService>();
+        // After the group coordinator: finishing a half-ended transaction may complete pending offsets.
+        services.AddSingleton<Transactions.TransactionCoordinator>();
+        services.AddHostedService<Transactions.TransactionCoordinatorService>();
         foreach (var handler in typeof(BrookBroker).Assembly.GetTypes()
                      .Where(t => t is { IsAbstract: false, IsClass: true } && typeof(IRequestHandler).IsAssignableFrom(t)))
             services.AddSingleton(typeof(IRequestHandler), handler);

@@ -6,7 +6,8 @@ namespace Brook.Broker.Handlers;
 
 /// <summary>
 /// ListOffsets (key 2). Special timestamps: -1 latest, -2 earliest, -3 max timestamp (v7), -4 earliest local (v8),
-/// -5 latest tiered (v9). v0 answers with a list of old-style offsets. v2: isolation level; v4: leader epoch.
+/// -5 latest tiered (v9). v0 answers with a list of old-style offsets. v2: isolation level (read_committed: latest is
+/// the last stable offset, and lookups find nothing past it); v4: leader epoch.
 /// </summary>
 public sealed class ListOffsetsHandler(ILogStore store) : RequestHandler<ListOffsetsRequest, ListOffsetsResponse>
 {
@@ -29,6 +30,13 @@ public sealed class ListOffsetsHandler(ILogStore store) : RequestHandler<ListOff
                     continue;
                 }
                 var found = await LookupAsync(log, partition.Timestamp, cancellationToken).ConfigureAwait(false);
+                // read_committed (v2+): nothing at or past the last stable offset exists yet.
+                if (context.ApiVersion >= 2 && request.IsolationLevel == 1 && found is { } f0)
+                {
+                    var lastStable = log.LastStableOffset;
+                    if (partition.Timestamp is -1 or -5) found = f0 with { Offset = lastStable };
+                    else if (partition.Timestamp != -2 && partition.Timestamp != -4 && f0.Offset >= lastStable) found = null;
+                }
                 result.Timestamp = found?.Timestamp ?? -1;
                 result.Offset = found?.Offset ?? -1;
                 if (context.ApiVersion == 0) result.OldStyleOffsets = found is { } f ? [f.Offset] : [];
