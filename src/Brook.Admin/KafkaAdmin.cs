@@ -74,7 +74,10 @@ public sealed class KafkaAdmin : IDisposable
         }
         catch (KafkaException ex)
         {
-            throw translate?.Invoke(ex) ?? AdminException.From(ex.Error, context, ex);
+            var error = translate?.Invoke(ex) ?? AdminException.From(ex.Error, context, ex);
+            throw error.Kind == AdminErrorKind.Unreachable
+                ? new AdminException(error.Kind, $"{error.Message} (bootstrap servers {Settings.BootstrapServers})", ex) { Code = error.Code }
+                : error;
         }
         catch (TimeoutException ex)
         {

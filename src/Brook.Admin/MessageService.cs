@@ -141,7 +141,8 @@ public sealed class MessageService
 
         var assignment = inGroup ? null : await StartPositionsAsync(topics, options, cancellationToken).ConfigureAwait(false);
         var config = _admin.Settings.ConsumerConfig();
-        config.GroupId = options.GroupId;
+        // librdkafka wants a group id even for assigned partitions; without a group nothing is joined or committed.
+        config.GroupId = options.GroupId ?? "brook-reader-" + Guid.NewGuid().ToString("N");
         config.EnableAutoCommit = false;
         config.EnableAutoOffsetStore = false;
         config.AutoOffsetReset = options.Start == ConsumeStart.Earliest ? AutoOffsetReset.Earliest : AutoOffsetReset.Latest;
