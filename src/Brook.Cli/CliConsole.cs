@@ -11,6 +11,9 @@ public sealed record CliConsole(TextWriter Out, TextWriter Error, TextReader In)
     /// <summary>stderr is a terminal: errors may be coloured.</summary>
     public bool ErrorInteractive { get; init; }
 
+    /// <summary>Terminal width in columns for tables; detected when null.</summary>
+    public int? Width { get; init; }
+
     public Func<string, string?> Environment { get; init; } = global::System.Environment.GetEnvironmentVariable;
 
     /// <summary>The process's own console.</summary>

@@ -24,13 +24,21 @@ internal sealed class Output
     public TextWriter Out => _console.Out;
 
     /// <summary>The terminal renderer; only meaningful when <see cref="Interactive"/>.</summary>
-    public IAnsiConsole Ansi => _ansi ??= AnsiConsole.Create(new AnsiConsoleSettings
+    public IAnsiConsole Ansi => _ansi ??= CreateAnsi();
+
+    private IAnsiConsole CreateAnsi()
     {
-        Out = new AnsiConsoleOutput(_console.Out),
-        Ansi = AnsiSupport.Detect,
-        ColorSystem = ColorSystemSupport.Detect,
-        Interactive = InteractionSupport.Detect,
-    });
+        var ansi = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(_console.Out),
+            Ansi = AnsiSupport.Detect,
+            ColorSystem = ColorSystemSupport.Detect,
+            // The caller decided stdout is a terminal (CliConsole.Interactive), so live displays such as progress may run.
+            Interactive = InteractionSupport.Yes,
+        });
+        if (_console.Width is { } width) ansi.Profile.Width = width;
+        return ansi;
+    }
 
     public void Table(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<object?>> rows, string? title = null)
     {

@@ -68,6 +68,27 @@ public sealed class MessageCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Produce_from_a_file_on_a_terminal_shows_progress_and_delivers_every_line()
+    {
+        await Kafka.CreateTopicAsync(_broker, "progress", 1);
+        var file = Path.Combine(Path.GetTempPath(), $"brook-cli-{Guid.NewGuid():N}.txt");
+        await File.WriteAllLinesAsync(file, Enumerable.Range(0, 500).Select(i => $"key{i}\tvalue{i}"));
+        try
+        {
+            var console = new CliConsole(new StringWriter(), new StringWriter(), new StringReader("")) { Interactive = true, Width = 120 };
+            var result = (await Cli.RunAsync(console, "produce", "progress", "--file", file, "--key-separator", "\t", "--bootstrap-server", _broker.BootstrapServers)).Ok();
+            Assert.Contains("producing to progress", result.Out, StringComparison.Ordinal);
+            Assert.Contains("100%", result.Out, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+        var read = Kafka.ReadAll(_broker, "progress", 1, 500);
+        Assert.Equal(Enumerable.Range(0, 500).Select(i => $"key{i}"), read.Select(r => r.Message.Key));
+    }
+
+    [Fact]
     public async Task Produce_rejects_lines_without_the_separator_and_missing_files()
     {
         await Kafka.CreateTopicAsync(_broker, "strict", 1);
