@@ -30,7 +30,14 @@ public static class CliApp
         }
         try
         {
-            var configuration = new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false };
+            var configuration = new InvocationConfiguration
+            {
+                Output = console.Out,
+                Error = console.Error,
+                EnableDefaultExceptionHandler = false,
+                // Ctrl-C cancels the action; a consumer in a group then commits and leaves, which needs a moment.
+                ProcessTerminationTimeout = TimeSpan.FromSeconds(10),
+            };
             return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
         }
         catch (AdminException ex)
@@ -43,7 +50,7 @@ public static class CliApp
             WriteError(console, ex.Message);
             return ExitCodes.Usage;
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
             WriteError(console, "interrupted");
             return ExitCodes.Interrupted;

@@ -49,6 +49,41 @@ public sealed class GroupCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Describe_shows_the_lag_of_a_consumer_protocol_group()
+    {
+        await Kafka.CreateTopicAsync(_broker, "kip848", 2);
+        await Kafka.FillAsync(_broker, "kip848", 4, 6);
+        using var consumer = Kafka.Consumer(_broker, "next-gen", c =>
+        {
+            c.GroupProtocol = Confluent.Kafka.GroupProtocol.Consumer;
+            c.SessionTimeoutMs = null;
+        });
+        consumer.Subscribe("kip848");
+        Kafka.PollUntil(consumer, () => consumer.Assignment.Count == 2, "the consumer owns both partitions");
+        consumer.Commit([new TopicPartitionOffset("kip848", 0, 1), new TopicPartitionOffset("kip848", 1, 6)]);
+
+        var result = (await Cli.RunAsync(_broker, "groups", "describe", "next-gen")).Ok();
+
+        Assert.Equal(["1", "6"], result.Column("CURRENT-OFFSET"));
+        Assert.Equal(["3", "0"], result.Column("LAG"));
+        Assert.All(result.Column("CONSUMER-ID"), id => Assert.NotEqual("-", id));
+        var state = (await Cli.RunAsync(_broker, "groups", "list")).Ok();
+        Assert.Contains(state.Rows, r => r[0] == "next-gen" && r[2] == "Consumer");
+    }
+
+    [Fact]
+    public async Task Reset_of_a_new_group_commits_its_first_offsets()
+    {
+        await Kafka.CreateTopicAsync(_broker, "fresh", 2);
+        await Kafka.FillAsync(_broker, "fresh", 3, 5);
+
+        var plan = (await Cli.RunAsync(_broker, "groups", "reset-offsets", "newcomers", "--topic", "fresh", "--to-latest", "--execute")).Ok();
+
+        Assert.Equal(["-", "-"], plan.Column("CURRENT-OFFSET"));
+        Assert.Equal(new Dictionary<int, long> { [0] = 3, [1] = 5 }, await Kafka.CommittedAsync(_broker, "newcomers", "fresh"));
+    }
+
+    [Fact]
     public async Task List_shows_groups_with_their_state()
     {
         await Kafka.CreateTopicAsync(_broker, "listed", 1);
