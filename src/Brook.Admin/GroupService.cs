@@ -18,9 +18,6 @@ public sealed record GroupDescription(string GroupId, string State, string Type,
     IReadOnlyList<GroupMemberInfo> Members, IReadOnlyList<PartitionLag> Partitions)
 {
     public long TotalLag => Partitions.Sum(p => p.Lag ?? 0);
-
-    /// <summary>Kafka lets offsets be changed only while nobody consumes: Empty, Dead, or never seen.</summary>
-    public bool IsInactive => Members.Count == 0 && State is "Empty" or "Dead" or "Unknown";
 }
 
 public enum OffsetResetMode

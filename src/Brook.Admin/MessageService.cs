@@ -126,7 +126,8 @@ public sealed class MessageService
 
     /// <summary>
     /// Reads messages from <paramref name="topics"/>. Without a group it reads the chosen partitions from the chosen start;
-    /// in a group it subscribes and, when the caller stops, commits the offsets of the messages it was given. Ends at
+    /// in a group it subscribes and, when the caller stops, commits past every message the caller has finished with (a
+    /// message counts as finished when the next one is asked for, so delivery is at least once). Ends at
     /// <see cref="ConsumeOptions.MaxMessages"/>, after <see cref="ConsumeOptions.IdleTimeout"/> without messages, or on
     /// cancellation (a normal end, not an error).
     /// </summary>
