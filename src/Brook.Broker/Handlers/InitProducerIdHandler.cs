@@ -1,4 +1,5 @@
 using Brook.Broker.Producers;
+using Brook.Broker.Security;
 using Brook.Protocol;
 using Brook.Protocol.Messages;
 
@@ -7,12 +8,15 @@ namespace Brook.Broker.Handlers;
 /// <summary>
 /// InitProducerId (key 22), versions 0-5: producer ids for idempotent and transactional producers (see
 /// <see cref="ProducerIdManager"/>). v3+: the request may carry the current id and epoch (KIP-360). Clients below v4
-/// do not know PRODUCER_FENCED and get INVALID_PRODUCER_EPOCH instead, as Kafka does.
+/// do not know PRODUCER_FENCED and get INVALID_PRODUCER_EPOCH instead, as Kafka does. A transactional id needs WRITE on
+/// it; an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic (KIP-679).
 /// </summary>
 public sealed class InitProducerIdHandler(ProducerIdManager producers) : RequestHandler<InitProducerIdRequest, InitProducerIdResponse>
 {
     protected override ValueTask<InitProducerIdResponse?> HandleAsync(RequestContext context, InitProducerIdRequest request, CancellationToken cancellationToken)
     {
+        if (Denied(context, request.TransactionalId) is not ErrorCode.None and var denied)
+            return ValueTask.FromResult<InitProducerIdResponse?>(new InitProducerIdResponse { ErrorCode = (short)denied, ProducerId = -1, ProducerEpoch = -1 });
         var result = producers.InitProducerId(request.TransactionalId, request.TransactionTimeoutMs, request.ProducerId, request.ProducerEpoch);
         var error = result.Error == ErrorCode.ProducerFenced && context.ApiVersion < 4 ? ErrorCode.InvalidProducerEpoch : result.Error;
         return ValueTask.FromResult<InitProducerIdResponse?>(new InitProducerIdResponse
@@ -22,4 +26,9 @@ public sealed class InitProducerIdHandler(ProducerIdManager producers) : Request
             ProducerEpoch = result.Epoch,
         });
     }
+
+    private static ErrorCode Denied(RequestContext context, string? transactionalId) =>
+        transactionalId is not null
+            ? context.IsAllowed(AclOperation.Write, ResourceType.TransactionalId, transactionalId) ? ErrorCode.None : ErrorCode.TransactionalIdAuthorizationFailed
+            : context.IsClusterAllowed(AclOperation.IdempotentWrite, logIfDenied: false) || context.IsAllowedOnAny(AclOperation.Write, ResourceType.Topic) ? ErrorCode.None : ErrorCode.ClusterAuthorizationFailed;
 }
