@@ -72,6 +72,8 @@ public sealed class BrookBroker : IAsyncDisposable
         if (options.Listeners.Count == 0) throw new ArgumentException("At least one listener is required.", nameof(options));
         var security = SecuritySettings.Parse(options);
         var listeners = security.Listeners.Select(l => l.Endpoint).ToList();
+        // Certificates are loaded before storage is opened, so a bad file fails the start without side effects.
+        var tls = security.Listeners.Select(l => l.Tls is { } settings ? TlsSetup.CreateOptions(settings) : null).ToList();
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -80,9 +82,10 @@ public sealed class BrookBroker : IAsyncDisposable
         {
             kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
             kestrel.AddServerHeader = false;
-            foreach (var listener in security.Listeners)
+            for (var i = 0; i < security.Listeners.Count; i++)
             {
-                var tls = listener.Tls is { } settings ? TlsSetup.CreateOptions(settings) : null;
+                var listener = security.Listeners[i];
+                var https = tls[i];
                 var feature = new BrokerListenerFeature(listener);
                 kestrel.Listen(listener.Endpoint.BindAddress, listener.Endpoint.Port, l =>
                 {
@@ -91,7 +94,7 @@ public sealed class BrookBroker : IAsyncDisposable
                         connection.Features.Set(feature);
                         return next(connection);
                     });
-                    if (tls is not null) l.UseHttps(tls);
+                    if (https is not null) l.UseHttps(https);
                     l.UseConnectionHandler<KafkaConnectionHandler>();
                 });
             }

@@ -18,6 +18,8 @@ internal static class TlsSetup
 
     public static HttpsConnectionAdapterOptions CreateOptions(TlsSettings tls)
     {
+        foreach (var (setting, path) in new[] { ("ssl.keystore.location", tls.KeystoreLocation), ("ssl.key.location", tls.KeyLocation), ("ssl.truststore.location", tls.TruststoreLocation) })
+            if (path is not null && !File.Exists(path)) throw new ArgumentException($"Listener {tls.Listener}: {setting} '{path}' does not exist.");
         var (certificate, chain) = LoadKeystore(tls);
         var trusted = LoadTruststore(tls);
         var options = new HttpsConnectionAdapterOptions

@@ -237,6 +237,8 @@ public sealed class SaslTlsTests : IDisposable
         Assert.Contains("listener.security.protocol.map", unmapped.Message, StringComparison.Ordinal);
         var noCertificate = await Assert.ThrowsAsync<ArgumentException>(() => StartAsync(["SSL://127.0.0.1:0"], []));
         Assert.Contains("ssl.keystore.location", noCertificate.Message, StringComparison.Ordinal);
+        var missingFile = await Assert.ThrowsAsync<ArgumentException>(() => StartAsync(["SSL://127.0.0.1:0"], new() { ["ssl.keystore.location"] = "/nonexistent/broker.p12" }));
+        Assert.Contains("ssl.keystore.location '/nonexistent/broker.p12' does not exist", missingFile.Message, StringComparison.Ordinal);
         var badMechanism = await Assert.ThrowsAsync<ArgumentException>(() => StartAsync(["SASL_PLAINTEXT://127.0.0.1:0"], new() { ["sasl.enabled.mechanisms"] = "GSSAPI" }));
         Assert.Contains("GSSAPI", badMechanism.Message, StringComparison.Ordinal);
 
