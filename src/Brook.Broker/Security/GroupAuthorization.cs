@@ -119,8 +119,9 @@ internal sealed class OffsetFetchAuthorization
         if (!_context.Authorizer.IsEnabled) return;
         if (_version >= 8)
         {
-            var answered = response.Groups.ToDictionary(g => g.GroupId, StringComparer.Ordinal);
-            response.Groups = _allGroups.Select(g => answered.TryGetValue(g.GroupId, out var found) ? found
+            // The coordinator answered the allowed groups in request order; the refused ones go back where they were.
+            var answered = new Queue<OffsetFetchResponse.OffsetFetchResponseGroup>(response.Groups);
+            response.Groups = _allGroups.Select(g => !_deniedGroups.Contains(g.GroupId) && answered.TryDequeue(out var found) ? found
                 : new OffsetFetchResponse.OffsetFetchResponseGroup { GroupId = g.GroupId, ErrorCode = (short)ErrorCode.GroupAuthorizationFailed }).ToList();
             foreach (var group in response.Groups)
             {

@@ -161,6 +161,62 @@ public sealed class AclMatrixTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Group_apis_refuse_and_hide_groups_and_topics_the_principal_may_not_see()
+    {
+        static OffsetCommitRequest Commit(string group, params string[] topics) => new()
+        {
+            GroupId = group,
+            GenerationIdOrMemberEpoch = -1,
+            MemberId = "",
+            Topics = topics.Select(t => new OffsetCommitRequest.OffsetCommitRequestTopic
+            {
+                Name = t,
+                Partitions = [new OffsetCommitRequest.OffsetCommitRequestPartition { PartitionIndex = 0, CommittedOffset = 0 }],
+            }).ToList(),
+        };
+        const short TopicDenied = (short)Protocol.ErrorCode.TopicAuthorizationFailed;
+        const short GroupDenied = (short)Protocol.ErrorCode.GroupAuthorizationFailed;
+        using (var super = await RawClient.ConnectAsync(_broker, "PLAINTEXT"))
+        {
+            await super.SendAsync<OffsetCommitResponse>(Commit("alice-raw", "payments"), 8);
+            await super.SendAsync<OffsetCommitResponse>(Commit("other-group", "orders"), 8);
+        }
+        using var alice = await RawAsAsync("alice");
+
+        var commit = await alice.SendAsync<OffsetCommitResponse>(Commit("alice-raw", "orders", "payments"), 8);
+        Assert.Equal([("orders", (short)0), ("payments", TopicDenied)], commit.Topics.Select(t => (t.Name, t.Partitions.Single().ErrorCode)));
+        Assert.Equal(GroupDenied, (await alice.SendAsync<OffsetCommitResponse>(Commit("other-group", "orders"), 8)).Topics.Single().Partitions.Single().ErrorCode);
+
+        // v8: several groups; "all topics" leaves out payments, which alice may not describe.
+        var fetched = await alice.SendAsync<OffsetFetchResponse>(new OffsetFetchRequest
+        {
+            Groups =
+            [
+                new OffsetFetchRequest.OffsetFetchRequestGroup { GroupId = "other-group", Topics = null },
+                new OffsetFetchRequest.OffsetFetchRequestGroup { GroupId = "alice-raw", Topics = null },
+            ],
+        }, 8);
+        Assert.Equal(["other-group", "alice-raw"], fetched.Groups.Select(g => g.GroupId));
+        Assert.Equal(GroupDenied, fetched.Groups[0].ErrorCode);
+        Assert.Equal(["orders"], fetched.Groups[1].Topics.Select(t => t.Name));
+
+        var named = await alice.SendAsync<OffsetFetchResponse>(new OffsetFetchRequest
+        {
+            GroupId = "alice-raw",
+            Topics = [new() { Name = "orders", PartitionIndexes = [0] }, new() { Name = "payments", PartitionIndexes = [0] }],
+        }, 7);
+        Assert.Equal([("orders", (short)0), ("payments", TopicDenied)], named.Topics.Select(t => (t.Name, t.Partitions.Single().ErrorCode)).Order());
+        Assert.Equal(GroupDenied, (await alice.SendAsync<OffsetFetchResponse>(new OffsetFetchRequest { GroupId = "other-group", Topics = null }, 5)).ErrorCode);
+
+        var described = await alice.SendAsync<DescribeGroupsResponse>(new DescribeGroupsRequest { Groups = ["alice-raw", "other-group"], IncludeAuthorizedOperations = true }, 5);
+        Assert.Equal((short)0, described.Groups[0].ErrorCode);
+        Assert.Equal((1 << 3) | (1 << 8), described.Groups[0].AuthorizedOperations); // READ, and DESCRIBE implied by it
+        Assert.Equal(GroupDenied, described.Groups[1].ErrorCode);
+        Assert.Equal(["alice-raw"], (await alice.SendAsync<ListGroupsResponse>(new ListGroupsRequest(), 4)).Groups.Select(g => g.GroupId));
+        Assert.Equal(GroupDenied, (await alice.SendAsync<DeleteGroupsResponse>(new DeleteGroupsRequest { GroupsNames = ["other-group"] }, 2)).Results.Single().ErrorCode);
+    }
+
+    [Fact]
     public async Task Creating_topics_needs_create_on_the_topic_name_or_the_cluster()
     {
         using var alice = Admin("alice");
