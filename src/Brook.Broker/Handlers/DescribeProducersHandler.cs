@@ -1,10 +1,14 @@
+using Brook.Broker.Security;
 using Brook.Protocol;
 using Brook.Protocol.Messages;
 using Brook.Storage;
 
 namespace Brook.Broker.Handlers;
 
-/// <summary>DescribeProducers (key 61), version 0: the producer state each partition keeps (ids, epochs, open transactions).</summary>
+/// <summary>
+/// DescribeProducers (key 61), version 0: the producer state each partition keeps (ids, epochs, open transactions).
+/// Needs READ on each topic.
+/// </summary>
 public sealed class DescribeProducersHandler(ILogStore store) : RequestHandler<DescribeProducersRequest, DescribeProducersResponse>
 {
     protected override async ValueTask<DescribeProducersResponse?> HandleAsync(RequestContext context, DescribeProducersRequest request, CancellationToken cancellationToken)
@@ -18,6 +22,11 @@ public sealed class DescribeProducersHandler(ILogStore store) : RequestHandler<D
             {
                 var partition = new DescribeProducersResponse.PartitionResponse { PartitionIndex = index };
                 topicResponse.Partitions.Add(partition);
+                if (!context.IsAllowed(AclOperation.Read, ResourceType.Topic, topic.Name))
+                {
+                    partition.ErrorCode = (short)ErrorCode.TopicAuthorizationFailed;
+                    continue;
+                }
                 if (store.GetPartition(topic.Name, index) is not { } log)
                 {
                     partition.ErrorCode = (short)ErrorCode.UnknownTopicOrPartition;

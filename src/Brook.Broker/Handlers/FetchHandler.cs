@@ -1,4 +1,5 @@
 using Brook.Broker.Fetching;
+using Brook.Broker.Security;
 using Brook.Broker.Telemetry;
 using Brook.Protocol;
 using Brook.Protocol.Messages;
@@ -11,6 +12,7 @@ namespace Brook.Broker.Handlers;
 /// v7: incremental fetch sessions (KIP-227); v9: current leader epoch; v11: rack; v12: flexible; v13: topic ids.
 /// isolation_level 1 (read_committed) reads only below the last stable offset and gets the aborted transactions
 /// overlapping what it reads. A fetch with less than min_bytes waits (asynchronously) for appends or max_wait_ms, whichever comes first.
+/// Needs READ on each topic (CLUSTER_ACTION for a follower's fetch), checked on every read of the session's partitions.
 /// </summary>
 public sealed class FetchHandler(ILogStore store, TimeProvider time, BrokerMetrics metrics, FetchSessionCache sessions)
     : RequestHandler<FetchRequest, FetchResponse>
@@ -158,13 +160,18 @@ public sealed class FetchHandler(ILogStore store, TimeProvider time, BrokerMetri
         var readable = 0;
         var maxBytes = request.MaxBytes <= 0 ? int.MaxValue : request.MaxBytes;
         var readCommitted = request.IsolationLevel == 1;
+        var readAccess = new TopicAccess(context, AclOperation.Read, follower: request.ReplicaId >= 0 || (request.ReplicaState?.ReplicaId ?? -1) >= 0);
         FetchResponse.FetchableTopicResponse? topicResponse = null;
         foreach (var target in targets)
         {
             var result = new FetchResponse.PartitionData { PartitionIndex = target.Partition, HighWatermark = -1, LastStableOffset = -1, LogStartOffset = -1 };
             var metadata = useIds ? store.GetTopic(target.TopicId) : store.GetTopic(target.Topic);
             var log = metadata is null ? null : store.GetPartition(metadata.Name, target.Partition);
-            if (log is null)
+            if (!(useIds && metadata is null) && !readAccess.IsAllowed(metadata?.Name ?? target.Topic))
+            {
+                result.ErrorCode = (short)ErrorCode.TopicAuthorizationFailed;
+            }
+            else if (log is null)
             {
                 result.ErrorCode = (short)(useIds && metadata is null ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition);
             }

@@ -1,3 +1,4 @@
+using Brook.Broker.Security;
 using Brook.Protocol;
 using Brook.Protocol.Messages;
 using Brook.Storage;
@@ -8,6 +9,7 @@ namespace Brook.Broker.Handlers;
 /// ListOffsets (key 2). Special timestamps: -1 latest, -2 earliest, -3 max timestamp (v7), -4 earliest local (v8),
 /// -5 latest tiered (v9). v0 answers with a list of old-style offsets. v2: isolation level (read_committed: latest is
 /// the last stable offset, and lookups find nothing past it); v4: leader epoch.
+/// Needs DESCRIBE on each topic.
 /// </summary>
 public sealed class ListOffsetsHandler(ILogStore store) : RequestHandler<ListOffsetsRequest, ListOffsetsResponse>
 {
@@ -18,14 +20,15 @@ public sealed class ListOffsetsHandler(ILogStore store) : RequestHandler<ListOff
         {
             var topicResult = new ListOffsetsResponse.ListOffsetsTopicResponse { Name = topic.Name };
             response.Topics.Add(topicResult);
+            var allowed = context.IsAllowed(AclOperation.Describe, ResourceType.Topic, topic.Name);
             foreach (var partition in topic.Partitions)
             {
                 var result = new ListOffsetsResponse.ListOffsetsPartitionResponse { PartitionIndex = partition.PartitionIndex, LeaderEpoch = 0 };
                 topicResult.Partitions.Add(result);
-                var log = store.GetPartition(topic.Name, partition.PartitionIndex);
+                var log = allowed ? store.GetPartition(topic.Name, partition.PartitionIndex) : null;
                 if (log is null)
                 {
-                    result.ErrorCode = (short)ErrorCode.UnknownTopicOrPartition;
+                    result.ErrorCode = (short)(allowed ? ErrorCode.UnknownTopicOrPartition : ErrorCode.TopicAuthorizationFailed);
                     result.LeaderEpoch = -1;
                     continue;
                 }

@@ -1,3 +1,4 @@
+using Brook.Broker.Security;
 using Brook.Broker.Transactions;
 using Brook.Protocol;
 using Brook.Protocol.Messages;
@@ -7,6 +8,7 @@ namespace Brook.Broker.Handlers;
 /// <summary>
 /// ListTransactions (key 66), versions 0-1: transactional ids filtered by state names and producer ids (empty filters
 /// match everything); unknown state names are echoed back. v1: only transactions open longer than the duration filter.
+/// Lists only the transactional ids the caller may DESCRIBE.
 /// </summary>
 public sealed class ListTransactionsHandler(TransactionCoordinator transactions, TimeProvider time) : RequestHandler<ListTransactionsRequest, ListTransactionsResponse>
 {
@@ -28,6 +30,7 @@ public sealed class ListTransactionsHandler(TransactionCoordinator transactions,
             // Only unknown names given: nothing can match.
             if (request.StateFilters.Count > 0 && !states.Contains(metadata.StateName)) continue;
             if (producerIds.Count > 0 && !producerIds.Contains(metadata.ProducerId)) continue;
+            if (!context.IsAllowed(AclOperation.Describe, ResourceType.TransactionalId, metadata.TransactionalId, logIfDenied: false)) continue;
             if (request.DurationFilter >= 0 && (metadata.State != TransactionState.Ongoing || now - metadata.StartTimestamp < request.DurationFilter)) continue;
             response.TransactionStates.Add(new ListTransactionsResponse.TransactionStateData
             {
