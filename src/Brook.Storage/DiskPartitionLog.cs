@@ -79,6 +79,8 @@ internal sealed class DiskPartitionLog : IPartitionLog
 
     internal long RecoveryPoint => Volatile.Read(ref _flushedOffset);
 
+    internal long ProducerIdExpirationMs => _store.ProducerIdExpirationMs;
+
     /// <summary>Opens (or creates) the partition directory, recovering segments after the recovery point unless the store shut down cleanly.</summary>
     public static DiskPartitionLog Open(DiskLogStore store, string topic, int partition, string directory, LogConfig config, bool cleanShutdown)
     {
