@@ -219,6 +219,24 @@ public abstract partial class LogStoreContractTests
     }
 
     [Fact]
+    public async Task Timestamp_lookups_after_compaction_use_the_record_timestamps_not_the_delete_horizon()
+    {
+        var log = await CreateCompactedTopicAsync();
+        var now = Clock.NowMs;
+        await AppendAsync(log, TestBatches.Build(now - 3_000, CompressionType.None, [("a", "1")]));
+        await AppendAsync(log, TestBatches.Build(now - 2_000, CompressionType.Snappy, [("a", null)]));
+        await AppendAsync(log, TestBatches.Build(now - 1_000, CompressionType.None, [("b", "1")]));
+        await AppendAsync(log, TestBatches.Build(now, CompressionType.None, [("x", "1")]));
+
+        await Maintenance.RunCleanerAsync();
+
+        Assert.True(new RecordBatchHeader((await ReadBatchesAsync(log))[0]).HasDeleteHorizon);
+        Assert.Equal(new TimestampOffset(now - 2_000, 1), await log.FindOffsetByTimestampAsync(now - 2_500));
+        Assert.Equal(new TimestampOffset(now - 1_000, 2), await log.FindOffsetByTimestampAsync(now - 1_500));
+        Assert.Equal(new TimestampOffset(now, 3), await log.FindMaxTimestampAsync());
+    }
+
+    [Fact]
     public async Task Aborted_transactions_are_removed_and_markers_go_once_their_data_has_and_their_horizon_passed()
     {
         var log = await CreateCompactedTopicAsync(("delete.retention.ms", "60000"));
