@@ -108,13 +108,12 @@ internal static class LogCleaner
                 {
                     var at = replaced.IndexOf(original);
                     if (at < 0) continue; // deleted by retention meanwhile
-                    partition.KeepRetiredHandle(original.RetireKeepingHandle());
+                    partition.RetireReplaced(original);
                     cleaned.MoveFilesTo(partition.Directory);
                     replaced = replaced.SetItem(at, cleaned);
                 }
                 DurableFiles.SyncDirectory(partition.Directory);
                 partition.PublishSegments(replaced);
-                foreach (var (original, _) in outputs) partition.EvictHandle(original);
                 DurableFiles.WriteAtomically(Path.Combine(partition.Directory, CheckpointFileName), Encoding.ASCII.GetBytes(checkpoint));
                 return true;
             }, cancellationToken).ConfigureAwait(false);
