@@ -4,7 +4,7 @@ namespace Brook.Storage;
 /// The periodic upkeep of a log store, which its background loop runs and tests drive directly: retention for topics
 /// whose cleanup.policy includes delete, compaction for those whose policy includes compact.
 /// </summary>
-internal interface ILogMaintenance
+public interface ILogMaintenance
 {
     /// <summary>Applies retention.ms and retention.bytes to every partition now; returns how many segments (in memory: batches) went.</summary>
     Task<int> EnforceRetentionAsync(CancellationToken cancellationToken = default);
