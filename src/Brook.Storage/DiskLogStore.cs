@@ -30,7 +30,7 @@ public sealed record DiskLogStoreOptions(string DataDirectory)
 /// Thread-safety: topic changes are serialized by one async lock and published as an immutable snapshot; lookups
 /// never lock. No thread is held per partition: one background loop serves the store.
 /// </summary>
-public sealed class DiskLogStore : ILogStore
+public sealed class DiskLogStore : ILogStore, ILogMaintenance
 {
     /// <summary>Brook's broker defaults where they differ from Kafka's: fsync every append, with group commit.</summary>
     public static readonly IReadOnlyDictionary<string, string> BrookBrokerDefaults = new Dictionary<string, string>

@@ -281,13 +281,31 @@ internal sealed class LogSegment
         TimeIndexPath = stem + ".timeindex";
     }
 
-    public void DeleteFiles()
+    /// <summary>
+    /// Retires the segment for deletion: keeps one handle on its bytes for readers holding an older segment list (null
+    /// when the log file is already gone) and renames its files with the <see cref="RetiredSegments.DeletedSuffix"/>;
+    /// returns the handle and the renamed files, which the owner removes after file.delete.delay.ms.
+    /// </summary>
+    public (SafeFileHandle? Handle, string[] Files) RetireForDeletion()
     {
+        try
+        {
+            RetiredHandle = File.OpenHandle(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (FileNotFoundException)
+        {
+            RetiredHandle = null;
+        }
         Retire();
         CloseForAppends(flush: false);
-        File.Delete(LogPath);
-        File.Delete(IndexPath);
-        File.Delete(TimeIndexPath);
+        var renamed = new List<string>(3);
+        foreach (var path in new[] { LogPath, IndexPath, TimeIndexPath })
+        {
+            if (!File.Exists(path)) continue;
+            File.Move(path, path + RetiredSegments.DeletedSuffix, overwrite: true);
+            renamed.Add(path + RetiredSegments.DeletedSuffix);
+        }
+        return (RetiredHandle, renamed.ToArray());
     }
 
     /// <summary>Reads the first bytes of the batch at <paramref name="position"/> (header fields only).</summary>
