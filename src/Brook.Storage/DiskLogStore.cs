@@ -339,9 +339,10 @@ public sealed class DiskLogStore : ILogStore, ILogMaintenance
             {
                 if (await LogCleaner.CleanAsync(partition, TimeProvider, force: false, cancellationToken).ConfigureAwait(false)) cleaned++;
             }
-            catch (Exception e) when (e is ObjectDisposedException or FileNotFoundException)
+            catch (Exception e) when (e is ObjectDisposedException or IOException or StorageException)
             {
-                // Topic deleted or segment removed by retention meanwhile; the next run starts afresh.
+                // Topic deleted or segment removed by retention meanwhile, or a segment unreadable now: this partition
+                // is retried on the next run, and the others still get cleaned.
             }
         }
         return cleaned;

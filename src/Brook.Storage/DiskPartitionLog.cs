@@ -9,7 +9,8 @@ namespace Brook.Storage;
 /// One partition on disk: directory <c>&lt;data&gt;/&lt;topic&gt;-&lt;partition&gt;/</c> holding segments (see
 /// <see cref="LogSegment"/>) and <c>partition.checkpoint</c> ("logStartOffset recoveryPoint", written atomically).
 /// Thread-safety: appends, rolls, retention and DeleteRecords hold <see cref="_appendLock"/>; the segment list is an
-/// immutable snapshot swapped under it, so reads never wait. Offsets and sizes are published with volatile writes
+/// immutable snapshot swapped under it, so reads never wait, and a segment taken out of it stays readable for
+/// file.delete.delay.ms (<see cref="RetiredSegments"/>). Offsets and sizes are published with volatile writes
 /// after the bytes are written. Durability follows flush.messages/flush.ms: flush.messages=1 fsyncs each append with
 /// group commit (appenders waiting at the same time share one fsync); the high watermark only passes data once the
 /// policy's promise holds for it.
@@ -386,9 +387,6 @@ internal sealed class DiskPartitionLog : IPartitionLog
         Microsoft.Win32.SafeHandles.SafeFileHandle[] handles = _store.Handles.Detach(original) is { } cached ? [handle, cached] : [handle];
         _retired.Add(handles, [], _store.NowMs + Config.FileDeleteDelayMs);
     }
-
-    /// <summary>Segments retired but still readable (file.delete.delay.ms not yet passed).</summary>
-    internal int RetiredSegmentCount => _retired.Count;
 
     internal bool TryBeginCleaning() => Interlocked.CompareExchange(ref _cleaning, 1, 0) == 0;
 

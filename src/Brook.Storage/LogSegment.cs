@@ -15,6 +15,7 @@ namespace Brook.Storage;
 /// <item><c>.timeindex</c>: 12-byte entries (max timestamp so far int64 BE, relative offset int32 BE) written with the
 /// offset index whenever the max timestamp grew; every record before the entry's offset has a timestamp at or below it.</item>
 /// </list>
+/// A deleted segment's files carry a <c>.deleted</c> suffix until file.delete.delay.ms has passed.
 /// Indexes are also held in memory. Thread-safety: appends, rolls and truncation are made by the partition's
 /// single appender; readers use <see cref="Size"/> (published after the bytes are written) and take
 /// <see cref="_indexLock"/> briefly for index lookups. The write handles exist only while the segment is active.

@@ -15,14 +15,6 @@ internal sealed class RetiredSegments
     private readonly object _lock = new();
     private readonly List<(SafeFileHandle[] Handles, string[] Files, long DueMs)> _entries = [];
 
-    public int Count
-    {
-        get
-        {
-            lock (_lock) return _entries.Count;
-        }
-    }
-
     /// <summary>Keeps <paramref name="handles"/> open and <paramref name="files"/> on disk until <paramref name="dueMs"/>.</summary>
     public void Add(SafeFileHandle[] handles, string[] files, long dueMs)
     {
