@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the real Brook server (a built brook-server) on a free port with a fresh data directory and drives it
-# with kcat (librdkafka) and kafkajs: metadata, produce, consume, restart. Exits non-zero on the first mismatch.
+# with kcat (librdkafka), kafkajs and the brook CLI: metadata, produce, consume, restart. Exits non-zero on the first mismatch.
 # Usage: scripts/client-smoke.sh [Debug|Release]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +37,14 @@ seq 1 1000 | sed 's/^/line-/' > "$work/in.txt"
 kcat -b "$bootstrap" -P -t kcat-lines -z snappy -K: -X topic.metadata.propagation.max.ms=5000 < <(awk '{print "key" NR%5 ":" $0}' "$work/in.txt") || fail "kcat -P"
 kcat -b "$bootstrap" -C -t kcat-lines -o beginning -e -q -f '%s\n' > "$work/out.txt" || fail "kcat -C"
 diff <(sort "$work/in.txt") <(sort "$work/out.txt") >/dev/null || fail "kcat consumed $(wc -l < "$work/out.txt") lines, not the 1000 produced"
+
+echo "== brook CLI sees the topic and its 1000 records"
+cli="src/Brook.Cli/bin/$config/net10.0/brook.dll"
+[ -f "$cli" ] || dotnet build src/Brook.Cli -c "$config" >/dev/null
+topics="$(dotnet "$cli" topics list -b "$bootstrap" --no-headers)" || fail "brook topics list"
+grep -q "^kcat-lines"$'\t' <<<"$topics" || fail "brook topics list does not show kcat-lines"
+records="$(dotnet "$cli" topics describe kcat-lines -b "$bootstrap" --no-headers | awk -F'\t' '{ n += $8 } END { print n }')"
+[ "$records" = "1000" ] || fail "brook topics describe counts $records records in kcat-lines, not 1000"
 
 echo "== kcat -G: two balanced consumers in one group share a 4-partition topic"
 node -e "

@@ -27,6 +27,6 @@ public sealed class BrokerNode
     {
         var all = _advertised;
         if (all.Count == 0) throw new InvalidOperationException("The broker has no advertised listener yet.");
-        return all.FirstOrDefault(l => l.Name == listenerName) ?? all[0];
+        return all.FirstOrDefault(l => string.Equals(l.Name, listenerName, StringComparison.OrdinalIgnoreCase)) ?? all[0];
     }
 }

@@ -4,6 +4,7 @@ using Brook.Broker.Groups;
 using Brook.Broker.Handlers;
 using Brook.Broker.Network;
 using Brook.Broker.Producers;
+using Brook.Broker.Security;
 using Brook.Broker.Telemetry;
 using Brook.Broker.Topics;
 using Brook.Storage;
@@ -42,6 +43,14 @@ public sealed class BrookBroker : IAsyncDisposable
     /// <summary>host:port of the first advertised listener, for a client's bootstrap.servers.</summary>
     public string BootstrapServers => string.Join(",", Node.AdvertisedListeners.Select(l => $"{l.Host}:{l.Port}"));
 
+    /// <summary>host:port of the named listener (e.g. "SASL_SSL"), for clients using that listener's security.</summary>
+    public string BootstrapServersFor(string listenerName)
+    {
+        var endpoint = Node.EndpointFor(listenerName);
+        if (!string.Equals(endpoint.Name, listenerName, StringComparison.OrdinalIgnoreCase)) throw new ArgumentException($"No listener named {listenerName}.", nameof(listenerName));
+        return $"{endpoint.Host}:{endpoint.Port}";
+    }
+
     /// <summary>How long starting took until the listeners accepted connections.</summary>
     public TimeSpan StartTime { get; }
 
@@ -60,8 +69,11 @@ public sealed class BrookBroker : IAsyncDisposable
     public static async Task<BrookBroker> StartAsync(BrokerOptions options, Action<WebApplicationBuilder>? configureApp, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
-        var listeners = options.Listeners.Select(ListenerEndpoint.Parse).ToList();
-        if (listeners.Count == 0) throw new ArgumentException("At least one listener is required.", nameof(options));
+        if (options.Listeners.Count == 0) throw new ArgumentException("At least one listener is required.", nameof(options));
+        var security = SecuritySettings.Parse(options);
+        var listeners = security.Listeners.Select(l => l.Endpoint).ToList();
+        // Certificates are loaded before storage is opened, so a bad file fails the start without side effects.
+        var tls = security.Listeners.Select(l => l.Tls is { } settings ? TlsSetup.CreateOptions(settings) : null).ToList();
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -70,8 +82,22 @@ public sealed class BrookBroker : IAsyncDisposable
         {
             kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
             kestrel.AddServerHeader = false;
-            foreach (var listener in listeners)
-                kestrel.Listen(listener.BindAddress, listener.Port, l => l.UseConnectionHandler<KafkaConnectionHandler>());
+            for (var i = 0; i < security.Listeners.Count; i++)
+            {
+                var listener = security.Listeners[i];
+                var https = tls[i];
+                var feature = new BrokerListenerFeature(listener);
+                kestrel.Listen(listener.Endpoint.BindAddress, listener.Endpoint.Port, l =>
+                {
+                    l.Use(next => connection =>
+                    {
+                        connection.Features.Set(feature);
+                        return next(connection);
+                    });
+                    if (https is not null) l.UseHttps(https);
+                    l.UseConnectionHandler<KafkaConnectionHandler>();
+                });
+            }
             foreach (var http in options.HttpListeners.Select(ParseHttpListener))
                 kestrel.Listen(http.Address, http.Port);
         });
@@ -80,6 +106,7 @@ public sealed class BrookBroker : IAsyncDisposable
         // Storage is opened (and recovered) before any connection is accepted.
         var store = await StorageFactory.OpenAsync(options, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         AddBrokerServices(builder.Services, options, node, store);
+        AddSecurityServices(builder.Services, options, security);
 
         var app = builder.Build();
         if (options.HttpListeners.Count > 0)
@@ -114,7 +141,7 @@ public sealed class BrookBroker : IAsyncDisposable
         services.AddSingleton(store);
         services.AddSingleton<TopicService>();
         services.AddSingleton<PartitionWriter>();
-        services.AddSingleton(sp => ProducerIdManager.Create(options, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(_ => ProducerIdManager.Create(options));
         services.AddSingleton<TopicConfigChanges>();
         services.AddSingleton<RequestDispatcher>();
         services.AddSingleton<BrokerMetrics>();
@@ -123,9 +150,25 @@ public sealed class BrookBroker : IAsyncDisposable
         services.AddSingleton<GroupCoordinator>();
         services.AddSingleton<GroupLagService>();
         services.AddHostedService<GroupCoordinatorService>();
+        // After the group coordinator: finishing a half-ended transaction may complete pending offsets.
+        services.AddSingleton<Transactions.TransactionCoordinator>();
+        services.AddHostedService<Transactions.TransactionCoordinatorService>();
         foreach (var handler in typeof(BrookBroker).Assembly.GetTypes()
                      .Where(t => t is { IsAbstract: false, IsClass: true } && typeof(IRequestHandler).IsAssignableFrom(t)))
             services.AddSingleton(typeof(IRequestHandler), handler);
+    }
+
+    /// <summary>Listener security, SASL, SCRAM credentials and ACLs (kept under DATA/security unless in memory).</summary>
+    internal static void AddSecurityServices(IServiceCollection services, BrokerOptions options, SecuritySettings security)
+    {
+        var directory = Path.Combine(options.DataDirectory, "security");
+        services.AddSingleton(security);
+        services.AddSingleton(options.InMemory ? ScramCredentialStore.InMemory() : ScramCredentialStore.Open(directory));
+        services.AddSingleton(options.InMemory ? AclStore.InMemory() : AclStore.Open(directory));
+        services.AddSingleton(security.Authorizer);
+        services.AddSingleton<SaslAuthenticator>();
+        if (security.AuthorizerEnabled) services.AddSingleton<IAuthorizer, AclAuthorizer>();
+        else services.AddSingleton<IAuthorizer>(AllowAllAuthorizer.Instance);
     }
 
     private static BrokerNode CreateNode(BrokerOptions options)
@@ -175,14 +218,21 @@ public sealed class BrookBroker : IAsyncDisposable
 
     private static string NewClusterId() => Protocol.KafkaUuid.NewRandom().ToString();
 
+    /// <summary>Per listener: its advertised endpoint when one of that name is configured, else its bound address.</summary>
     private static List<ListenerEndpoint> ResolveAdvertised(BrokerOptions options, List<ListenerEndpoint> listeners, WebApplication app)
     {
-        if (options.AdvertisedListeners.Count > 0) return options.AdvertisedListeners.Select(ListenerEndpoint.Parse).ToList();
+        var advertised = new Dictionary<string, ListenerEndpoint>(StringComparer.OrdinalIgnoreCase);
+        foreach (var a in options.AdvertisedListeners.Select(ListenerEndpoint.Parse)) advertised[a.Name] = a;
         var bound = BoundAddresses(app);
         var result = new List<ListenerEndpoint>();
         for (var i = 0; i < listeners.Count; i++)
         {
             var l = listeners[i];
+            if (advertised.TryGetValue(l.Name, out var configured))
+            {
+                result.Add(configured with { Name = l.Name });
+                continue;
+            }
             var port = l.Port;
             if (port == 0 && i < bound.Count && Uri.TryCreate(bound[i], UriKind.Absolute, out var uri)) port = uri.Port;
             var host = l.Host is "" or "0.0.0.0" or "::" ? System.Net.Dns.GetHostName() : l.Host;

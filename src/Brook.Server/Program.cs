@@ -20,17 +20,18 @@ catch (ArgumentException ex)
     return 2;
 }
 
-await using var broker = await BrookBroker.StartAsync(options, builder =>
+BrookBroker started;
+try
 {
-    builder.Logging.ClearProviders();
-    builder.Logging.AddSimpleConsole(o =>
-    {
-        o.SingleLine = true;
-        o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
-    });
-    builder.Logging.SetMinimumLevel(LogLevel.Information);
-    builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-});
+    started = await BrookBroker.StartAsync(options, ConfigureLogging);
+}
+catch (ArgumentException ex)
+{
+    // Settings that only show their problem at start, e.g. a certificate file that cannot be read.
+    Console.Error.WriteLine($"brook-server: {ex.Message}");
+    return 2;
+}
+await using var broker = started;
 var logger = broker.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Brook.Server");
 logger.LogInformation("Brook started in {Ms:F0} ms: node {NodeId}, cluster {ClusterId}, listening on {Listeners}, data in {Data}",
     broker.StartTime.TotalMilliseconds, broker.Node.NodeId, broker.Node.ClusterId, string.Join(", ", broker.Node.AdvertisedListeners),
@@ -40,3 +41,15 @@ if (broker.HttpAddresses.Count > 0)
 await broker.WaitForShutdownAsync();
 logger.LogInformation("Brook stopped");
 return 0;
+
+static void ConfigureLogging(Microsoft.AspNetCore.Builder.WebApplicationBuilder builder)
+{
+    builder.Logging.ClearProviders();
+    builder.Logging.AddSimpleConsole(o =>
+    {
+        o.SingleLine = true;
+        o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+    });
+    builder.Logging.SetMinimumLevel(LogLevel.Information);
+    builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+}

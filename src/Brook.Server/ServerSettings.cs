@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Brook.Broker;
+using Brook.Broker.Security;
 
 namespace Brook.Server;
 
@@ -13,8 +14,9 @@ internal static class ServerSettings
     public const string Usage = """
         Usage: brook-server [options]
 
-          --listeners LIST             PLAINTEXT://HOST:PORT[,...]   (default PLAINTEXT://127.0.0.1:9092)
-          --advertised-listeners LIST  what clients are told to connect to (default: the listeners)
+          --listeners LIST             NAME://HOST:PORT[,...] with NAME PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL
+                                       or one mapped by listener.security.protocol.map (default PLAINTEXT://127.0.0.1:9092)
+          --advertised-listeners LIST  what clients of each listener are told to connect to (default: the listeners)
           --data-dir DIR               where logs and metadata live (default ./data)
           --http LIST                  HTTP endpoints for /metrics and /health (default http://127.0.0.1:9080; "none" disables)
           --in-memory                  keep nothing on disk
@@ -24,6 +26,8 @@ internal static class ServerSettings
 
         Every setting can also come from appsettings.json (section "Brook") or an environment variable
         BROOK_<KEY> with dots as underscores, e.g. BROOK_LISTENERS, BROOK_DATA_DIR, BROOK_LOG_RETENTION_MS.
+        Security uses Kafka's names (ssl.keystore.location, sasl.enabled.mechanisms, authorizer.class.name,
+        super.users, ...; see the README's Security section), each also as listener.name.<name>.<key>.
         """;
 
     public const string DefaultHttpListener = "http://127.0.0.1:9080";
@@ -108,6 +112,7 @@ internal static class ServerSettings
         foreach (var (k, v) in values)
             if (!ServerKeys.Contains(k)) options.Configs[k] = v;
         foreach (var l in options.Listeners.Concat(options.AdvertisedListeners)) _ = ListenerEndpoint.Parse(l); // fail early on typos
+        _ = SecuritySettings.Parse(options); // listener protocols, SASL and authorizer settings (files are read at start)
         return options;
     }
 

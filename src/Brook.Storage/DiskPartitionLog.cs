@@ -16,7 +16,8 @@ namespace Brook.Storage;
 /// Idempotent-producer state (<see cref="ProducerStateManager"/>) is checked and updated under the append lock. It is
 /// saved to <c>&lt;offset&gt;.snapshot</c> (state as of that offset) when a segment rolls and on a clean close; on open
 /// the newest snapshot at or below the log end is loaded and the headers of the batches after it are replayed (with
-/// no usable snapshot every batch header is read).
+/// no usable snapshot every batch header is read). Open transactions and the aborted-transaction index live in the
+/// same state: durable through the snapshots, with transaction markers after the last snapshot read whole on replay.
 /// </summary>
 internal sealed class DiskPartitionLog : IPartitionLog
 {
@@ -40,6 +41,7 @@ internal sealed class DiskPartitionLog : IPartitionLog
     private long _logStartOffset;
     private long _logEndOffset;
     private long _highWatermark;
+    private long _firstUnstableOffset = long.MaxValue; // of the oldest open transaction; written under the append lock
     private bool _closed;
     private int _cleaning;
     private readonly List<(Microsoft.Win32.SafeHandles.SafeFileHandle Handle, long RetiredAt)> _retiredHandles = []; // guarded by the append lock
@@ -72,6 +74,8 @@ internal sealed class DiskPartitionLog : IPartitionLog
     public long LogEndOffset => Volatile.Read(ref _logEndOffset);
 
     public long HighWatermark => Volatile.Read(ref _highWatermark);
+
+    public long LastStableOffset => Math.Min(Volatile.Read(ref _firstUnstableOffset), HighWatermark);
 
     public long SizeInBytes => Segments.Sum(s => s.Size);
 
@@ -155,6 +159,7 @@ internal sealed class DiskPartitionLog : IPartitionLog
                 throw new StorageException($"Writing to {Topic}-{Partition} failed: {e.Message}", e);
             }
             _producers.OnAppended(batches.Span, now);
+            Volatile.Write(ref _firstUnstableOffset, _producers.FirstUnstableOffset ?? long.MaxValue);
             Volatile.Write(ref _logEndOffset, appended.LastOffset + 1);
             mustFlush = appended.LastOffset + 1 - Volatile.Read(ref _flushedOffset) >= config.FlushMessages;
             logStart = _logStartOffset;
@@ -240,6 +245,22 @@ internal sealed class DiskPartitionLog : IPartitionLog
     }
 
     public Task WaitForAppendAsync(CancellationToken cancellationToken) => _appendSignal.WaitAsync(cancellationToken);
+
+    public IReadOnlyList<AbortedTransaction> AbortedTransactions(long fromOffset, long upperBoundOffset) =>
+        _producers.AbortedBetween(fromOffset, upperBoundOffset);
+
+    public async ValueTask<IReadOnlyList<ProducerInfo>> DescribeProducersAsync(CancellationToken cancellationToken = default)
+    {
+        await _appendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return _producers.Describe(_store.NowMs);
+        }
+        finally
+        {
+            _appendLock.Release();
+        }
+    }
 
     /// <summary>Deletes whole segments past retention.ms / retention.bytes (cleanup.policy delete) and those below the log start; returns how many.</summary>
     public async Task<int> EnforceRetentionAsync(CancellationToken cancellationToken = default)
@@ -656,6 +677,7 @@ internal sealed class DiskPartitionLog : IPartitionLog
     private void WriteProducerSnapshot()
     {
         var end = _logEndOffset;
+        _producers.PruneAborted(_logStartOffset);
         DurableFiles.WriteAtomically(SnapshotPath(end), _producers.ToSnapshot(end));
         foreach (var old in SnapshotOffsets().OrderDescending().Skip(SnapshotsKept)) File.Delete(SnapshotPath(old));
     }
@@ -688,10 +710,12 @@ internal sealed class DiskPartitionLog : IPartitionLog
             {
                 var h = new RecordBatchHeader(header);
                 // Replayed producers count as active from now: the log holds producer timestamps, not append times.
-                if (h.LastOffset >= from) _producers.Replay(header, now);
+                // A transaction marker is read whole: whether it commits or aborts is in its record.
+                if (h.LastOffset >= from) _producers.Replay(h.IsControl ? ReadBatch(handle, position, h.TotalSize) : header, now);
                 position += h.TotalSize;
             }
         }
+        _firstUnstableOffset = _producers.FirstUnstableOffset ?? long.MaxValue;
     }
 
     private IEnumerable<long> SnapshotOffsets() =>

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Brook.Storage;
 
 /// <summary>Helpers for crash-safe small files: write to a temp file, fsync it, rename over the target, fsync the directory.</summary>
-internal static partial class DurableFiles
+public static partial class DurableFiles
 {
     private const int ReadOnlyDirectoryFlags = 0x10000; // O_RDONLY | O_DIRECTORY on Linux
 

@@ -17,6 +17,7 @@ internal sealed class InMemoryPartitionLog : IPartitionLog
     private long _logStartOffset;
     private long _logEndOffset;
     private long _sizeInBytes;
+    private long _firstUnstableOffset = long.MaxValue; // of the oldest open transaction; written under _lock
     private bool _deleted;
 
     public InMemoryPartitionLog(string topic, int partition, TimeProvider time, long producerIdExpirationMs)
@@ -36,6 +37,8 @@ internal sealed class InMemoryPartitionLog : IPartitionLog
     public long LogEndOffset => Volatile.Read(ref _logEndOffset);
 
     public long HighWatermark => LogEndOffset;
+
+    public long LastStableOffset => Math.Min(Volatile.Read(ref _firstUnstableOffset), HighWatermark);
 
     public long SizeInBytes => Volatile.Read(ref _sizeInBytes);
 
@@ -60,6 +63,7 @@ internal sealed class InMemoryPartitionLog : IPartitionLog
             }
             _sizeInBytes += span.Length;
             _producers.OnAppended(span, now);
+            Volatile.Write(ref _firstUnstableOffset, _producers.FirstUnstableOffset ?? long.MaxValue);
             Volatile.Write(ref _logEndOffset, appended.LastOffset + 1);
             var appendTime = options.TimestampType == TimestampType.LogAppendTime ? options.LogAppendTime : -1;
             result = new AppendResult(appended.BaseOffset, appended.LastOffset, appendTime, _logStartOffset);
@@ -149,6 +153,14 @@ internal sealed class InMemoryPartitionLog : IPartitionLog
     }
 
     public Task WaitForAppendAsync(CancellationToken cancellationToken) => _appendSignal.WaitAsync(cancellationToken);
+
+    public IReadOnlyList<AbortedTransaction> AbortedTransactions(long fromOffset, long upperBoundOffset) =>
+        _producers.AbortedBetween(fromOffset, upperBoundOffset);
+
+    public ValueTask<IReadOnlyList<ProducerInfo>> DescribeProducersAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_lock) return ValueTask.FromResult<IReadOnlyList<ProducerInfo>>(_producers.Describe(_time.GetUtcNow().ToUnixTimeMilliseconds()));
+    }
 
     /// <summary>Deletes whole batches from the head while <paramref name="shouldDelete"/> holds; returns how many went.</summary>
     internal int DeleteOldestBatchesWhile(Func<BatchInfo, long, bool> shouldDelete)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Brook.Protocol;
 using Brook.Protocol.Records;
 
 namespace Brook.Storage;
@@ -17,6 +18,12 @@ internal sealed class ProducerEntry(long producerId, short epoch, long lastTimes
     public long LastTimestamp { get; set; } = lastTimestamp;
 
     public List<ProducerBatch> Batches { get; } = new(ProducerStateManager.RetainedBatches);
+
+    /// <summary>Offset of the first batch of the producer's open transaction on this partition, or -1.</summary>
+    public long CurrentTxnFirstOffset { get; set; } = -1;
+
+    /// <summary>The coordinator epoch of the last transaction marker seen for this producer, or -1.</summary>
+    public int CoordinatorEpoch { get; set; } = -1;
 
     public int? LastSequence => Batches.Count == 0 ? null : Batches[^1].LastSequence;
 
@@ -41,17 +48,27 @@ internal readonly record struct ProducerCheck(AppendStatus Status, string? Messa
 /// whose sequence range equals one of the retained batches is a duplicate; a newer epoch must start at sequence 0;
 /// within an epoch the first sequence must follow the last (wrapping from int.MaxValue to 0); a producer id with
 /// no state (new, or expired) is accepted at any sequence.
+/// Transactions: a transactional batch opens a transaction for its producer (its first offset is remembered) until a
+/// COMMIT or ABORT marker of that producer; the oldest open transaction bounds the last stable offset. Aborted
+/// transactions are kept as (producer, first offset, marker offset) for read_committed fetches; they are part of the
+/// snapshot, so on disk the aborted-transaction index is durable through snapshots plus replay of the log after them.
+/// A producer with an open transaction never expires.
 /// </summary>
 internal sealed class ProducerStateManager
 {
     public const int RetainedBatches = 5;
     public static readonly TimeSpan DefaultExpiration = TimeSpan.FromDays(1);
-    private const short SnapshotVersion = 1;
+    private const short SnapshotVersion = 2;
     private const int SnapshotHeaderSize = 2 + 4 + 8 + 4; // version, crc, offset, count
-    private const int SnapshotEntryHeaderSize = 8 + 2 + 8 + 1;
+    private const int SnapshotEntryHeaderSize = 8 + 2 + 8 + 8 + 4 + 1;
     private const int SnapshotBatchSize = 4 + 4 + 8 + 8 + 8;
+    private const int SnapshotAbortedSize = 8 + 8 + 8;
 
     private readonly Dictionary<long, ProducerEntry> _producers = [];
+    // Open transactions by first offset; the minimum is the first unstable offset.
+    private readonly SortedSet<(long FirstOffset, long ProducerId)> _ongoing = [];
+    // Ordered by marker offset. Guarded by its own lock: fetches read it without the owner's serialization.
+    private readonly List<AbortedTransaction> _aborted = [];
     private long _expirationMs;
     private long _lastExpiryScanMs;
 
@@ -68,6 +85,52 @@ internal sealed class ProducerStateManager
     }
 
     public int Count => _producers.Count;
+
+    /// <summary>The first offset of the oldest open transaction, or null when none is open.</summary>
+    public long? FirstUnstableOffset => _ongoing.Count == 0 ? null : _ongoing.Min.FirstOffset;
+
+    /// <summary>A copy of every aborted transaction still known, ordered by marker offset. Safe to call from any thread.</summary>
+    public AbortedTransaction[] Aborted
+    {
+        get
+        {
+            lock (_aborted) return [.. _aborted];
+        }
+    }
+
+    /// <summary>Aborted transactions that ended at or after <paramref name="fromOffset"/> and began before <paramref name="upperBoundOffset"/>.</summary>
+    public IReadOnlyList<AbortedTransaction> AbortedBetween(long fromOffset, long upperBoundOffset)
+    {
+        List<AbortedTransaction>? result = null;
+        lock (_aborted)
+        {
+            // Ordered by marker offset: skip those that ended before the range.
+            int low = 0, high = _aborted.Count;
+            while (low < high)
+            {
+                var mid = (low + high) >>> 1;
+                if (_aborted[mid].LastOffset < fromOffset) low = mid + 1;
+                else high = mid;
+            }
+            for (var i = low; i < _aborted.Count; i++)
+            {
+                if (_aborted[i].FirstOffset < upperBoundOffset) (result ??= []).Add(_aborted[i]);
+            }
+        }
+        return result ?? (IReadOnlyList<AbortedTransaction>)[];
+    }
+
+    /// <summary>Forgets aborted transactions whose marker is below <paramref name="logStartOffset"/> (their data is gone).</summary>
+    public void PruneAborted(long logStartOffset)
+    {
+        lock (_aborted) _aborted.RemoveAll(a => a.LastOffset < logStartOffset);
+    }
+
+    /// <summary>Every producer with state, as DescribeProducers reports them.</summary>
+    public List<ProducerInfo> Describe(long nowMs) => _producers.Values
+        .Where(e => !IsExpired(e, nowMs))
+        .Select(e => new ProducerInfo(e.ProducerId, e.Epoch, e.LastSequence ?? -1, e.LastTimestamp, e.CoordinatorEpoch, e.CurrentTxnFirstOffset))
+        .ToList();
 
     /// <summary>The producer's state, or null when it has none (never seen, or expired by <paramref name="nowMs"/>).</summary>
     public ProducerEntry? Get(long producerId, long nowMs)
@@ -145,13 +208,16 @@ internal sealed class ProducerStateManager
         while (position < batches.Length)
         {
             var header = new RecordBatchHeader(batches[position..]);
+            Record(batches.Slice(position, header.TotalSize), nowMs);
             position += header.TotalSize;
-            Record(header, nowMs);
         }
     }
 
-    /// <summary>Replays one batch header read from the log (rebuilding state on open).</summary>
-    public void Replay(ReadOnlySpan<byte> header, long timestampMs) => Record(new RecordBatchHeader(header), timestampMs);
+    /// <summary>
+    /// Replays one batch read from the log (rebuilding state on open): its header, or the whole batch for a control
+    /// batch (the marker type is in its record).
+    /// </summary>
+    public void Replay(ReadOnlySpan<byte> batch, long timestampMs) => Record(batch, timestampMs);
 
     /// <summary>Drops producers idle for longer than the expiration; returns how many went.</summary>
     public int RemoveExpired(long nowMs)
@@ -165,12 +231,16 @@ internal sealed class ProducerStateManager
     /// <summary>
     /// Serializes the state as of <paramref name="offset"/> (every batch below it recorded). Layout, big-endian:
     /// version int16, CRC-32C of the rest int32, offset int64, producer count int32, then per producer: id int64,
-    /// epoch int16, last timestamp int64, batch count int8, and per batch first/last sequence int32, first/last
-    /// offset int64, timestamp int64.
+    /// epoch int16, last timestamp int64, open transaction's first offset int64 (-1 none), coordinator epoch int32,
+    /// batch count int8, and per batch first/last sequence int32, first/last offset int64, timestamp int64; then the
+    /// aborted transaction count int32 and per transaction producer id, first offset, marker offset (int64 each).
+    /// Snapshots of version 1 (before transactions) are not loaded: the log is replayed instead.
     /// </summary>
     public byte[] ToSnapshot(long offset)
     {
         var size = SnapshotHeaderSize + _producers.Values.Sum(e => SnapshotEntryHeaderSize + e.Batches.Count * SnapshotBatchSize);
+        var aborted = Aborted;
+        size += 4 + aborted.Length * SnapshotAbortedSize;
         var bytes = new byte[size];
         var span = bytes.AsSpan();
         BinaryPrimitives.WriteInt16BigEndian(span, SnapshotVersion);
@@ -182,7 +252,9 @@ internal sealed class ProducerStateManager
             BinaryPrimitives.WriteInt64BigEndian(span[position..], entry.ProducerId);
             BinaryPrimitives.WriteInt16BigEndian(span[(position + 8)..], entry.Epoch);
             BinaryPrimitives.WriteInt64BigEndian(span[(position + 10)..], entry.LastTimestamp);
-            span[position + 18] = (byte)entry.Batches.Count;
+            BinaryPrimitives.WriteInt64BigEndian(span[(position + 18)..], entry.CurrentTxnFirstOffset);
+            BinaryPrimitives.WriteInt32BigEndian(span[(position + 26)..], entry.CoordinatorEpoch);
+            span[position + 30] = (byte)entry.Batches.Count;
             position += SnapshotEntryHeaderSize;
             foreach (var batch in entry.Batches)
             {
@@ -193,6 +265,15 @@ internal sealed class ProducerStateManager
                 BinaryPrimitives.WriteInt64BigEndian(span[(position + 24)..], batch.Timestamp);
                 position += SnapshotBatchSize;
             }
+        }
+        BinaryPrimitives.WriteInt32BigEndian(span[position..], aborted.Length);
+        position += 4;
+        foreach (var a in aborted)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(span[position..], a.ProducerId);
+            BinaryPrimitives.WriteInt64BigEndian(span[(position + 8)..], a.FirstOffset);
+            BinaryPrimitives.WriteInt64BigEndian(span[(position + 16)..], a.LastOffset);
+            position += SnapshotAbortedSize;
         }
         BinaryPrimitives.WriteUInt32BigEndian(span[2..], Crc32C.Compute(span[6..]));
         return bytes;
@@ -213,8 +294,12 @@ internal sealed class ProducerStateManager
             var entry = new ProducerEntry(
                 BinaryPrimitives.ReadInt64BigEndian(bytes[position..]),
                 BinaryPrimitives.ReadInt16BigEndian(bytes[(position + 8)..]),
-                BinaryPrimitives.ReadInt64BigEndian(bytes[(position + 10)..]));
-            var batches = bytes[position + 18];
+                BinaryPrimitives.ReadInt64BigEndian(bytes[(position + 10)..]))
+            {
+                CurrentTxnFirstOffset = BinaryPrimitives.ReadInt64BigEndian(bytes[(position + 18)..]),
+                CoordinatorEpoch = BinaryPrimitives.ReadInt32BigEndian(bytes[(position + 26)..]),
+            };
+            var batches = bytes[position + 30];
             position += SnapshotEntryHeaderSize;
             if (batches > RetainedBatches || bytes.Length - position < batches * SnapshotBatchSize) return false;
             for (var b = 0; b < batches; b++)
@@ -229,9 +314,32 @@ internal sealed class ProducerStateManager
             }
             loaded[entry.ProducerId] = entry;
         }
+        if (bytes.Length - position < 4) return false;
+        var abortedCount = BinaryPrimitives.ReadInt32BigEndian(bytes[position..]);
+        position += 4;
+        if (abortedCount < 0 || (bytes.Length - position) / SnapshotAbortedSize < abortedCount) return false;
+        var aborted = new List<AbortedTransaction>(abortedCount);
+        for (var i = 0; i < abortedCount; i++)
+        {
+            aborted.Add(new AbortedTransaction(
+                BinaryPrimitives.ReadInt64BigEndian(bytes[position..]),
+                BinaryPrimitives.ReadInt64BigEndian(bytes[(position + 8)..]),
+                BinaryPrimitives.ReadInt64BigEndian(bytes[(position + 16)..])));
+            position += SnapshotAbortedSize;
+        }
         if (position != bytes.Length) return false;
         _producers.Clear();
-        foreach (var (id, entry) in loaded) _producers[id] = entry;
+        _ongoing.Clear();
+        foreach (var (id, entry) in loaded)
+        {
+            _producers[id] = entry;
+            if (entry.CurrentTxnFirstOffset >= 0) _ongoing.Add((entry.CurrentTxnFirstOffset, id));
+        }
+        lock (_aborted)
+        {
+            _aborted.Clear();
+            _aborted.AddRange(aborted);
+        }
         offset = BinaryPrimitives.ReadInt64BigEndian(bytes[6..]);
         return true;
     }
@@ -252,7 +360,7 @@ internal sealed class ProducerStateManager
 
     private static ProducerCheck Reject(AppendStatus status, string message) => new(status, message, default);
 
-    private bool IsExpired(ProducerEntry entry, long nowMs) => nowMs - entry.LastTimestamp >= _expirationMs;
+    private bool IsExpired(ProducerEntry entry, long nowMs) => entry.CurrentTxnFirstOffset < 0 && nowMs - entry.LastTimestamp >= _expirationMs;
 
     private void RemoveExpiredIfDue(long nowMs)
     {
@@ -260,8 +368,9 @@ internal sealed class ProducerStateManager
         if (nowMs - _lastExpiryScanMs >= Math.Max(_expirationMs / 10, 1)) RemoveExpired(nowMs);
     }
 
-    private void Record(RecordBatchHeader header, long timestampMs)
+    private void Record(ReadOnlySpan<byte> batch, long timestampMs)
     {
+        var header = new RecordBatchHeader(batch);
         var producerId = header.ProducerId;
         if (producerId < 0) return;
         var epoch = header.ProducerEpoch;
@@ -270,15 +379,93 @@ internal sealed class ProducerStateManager
             entry = new ProducerEntry(producerId, epoch, timestampMs);
             _producers[producerId] = entry;
         }
-        if (epoch != entry.Epoch)
+        // A marker may carry a newer epoch (a fencing abort) but never moves the epoch back.
+        if (epoch > entry.Epoch || (epoch != entry.Epoch && !header.IsControl))
         {
             entry.Epoch = epoch;
             entry.Batches.Clear();
         }
         entry.LastTimestamp = Math.Max(entry.LastTimestamp, timestampMs);
-        // Transaction markers move the epoch but carry no sequence.
-        if (header.IsControl) return;
+        if (header.IsControl)
+        {
+            // Transaction markers end the producer's open transaction; they carry no sequence.
+            if (header.IsTransactional && MarkerType(batch) is { } type) EndTransaction(entry, type, header.BaseOffset);
+            return;
+        }
+        if (header.IsTransactional && entry.CurrentTxnFirstOffset < 0)
+        {
+            entry.CurrentTxnFirstOffset = header.BaseOffset;
+            _ongoing.Add((header.BaseOffset, producerId));
+        }
         var first = header.BaseSequence;
         entry.Add(new ProducerBatch(first, LastSequence(first, header.LastOffsetDelta), header.BaseOffset, header.LastOffset, timestampMs));
+    }
+
+    private void EndTransaction(ProducerEntry entry, (ControlRecordType Type, int CoordinatorEpoch) marker, long markerOffset)
+    {
+        entry.CoordinatorEpoch = marker.CoordinatorEpoch;
+        if (entry.CurrentTxnFirstOffset < 0) return; // a transaction with no data here leaves nothing to hide
+        _ongoing.Remove((entry.CurrentTxnFirstOffset, entry.ProducerId));
+        if (marker.Type == ControlRecordType.Abort)
+        {
+            var aborted = new AbortedTransaction(entry.ProducerId, entry.CurrentTxnFirstOffset, markerOffset);
+            lock (_aborted) _aborted.Add(aborted);
+        }
+        entry.CurrentTxnFirstOffset = -1;
+    }
+
+    /// <summary>The type and coordinator epoch of a transaction marker batch, or null when it holds no COMMIT/ABORT record.</summary>
+    private static (ControlRecordType Type, int CoordinatorEpoch)? MarkerType(ReadOnlySpan<byte> batch)
+    {
+        if (batch.Length <= RecordBatchHeader.Size) return null;
+        try
+        {
+            foreach (var record in new RecordWalker(batch))
+            {
+                var type = ControlRecords.ParseType(record.Key);
+                if (type is not (ControlRecordType.Commit or ControlRecordType.Abort)) return null;
+                var value = record.HasValue ? RecordValue(batch, record) : default;
+                var coordinatorEpoch = value.Length >= ControlRecords.MarkerValueSize ? ControlRecords.ParseCoordinatorEpoch(value) : -1;
+                return (type, coordinatorEpoch);
+            }
+        }
+        catch (Exception e) when (e is FormatException or ProtocolException)
+        {
+            // A marker that does not parse ends nothing.
+        }
+        return null;
+    }
+
+    /// <summary>The value bytes of an uncompressed record: they follow the key inside the record's extent.</summary>
+    private static ReadOnlySpan<byte> RecordValue(ReadOnlySpan<byte> batch, RecordView record)
+    {
+        var rest = batch.Slice(record.Start, record.Size);
+        // Skip the length varint, the attributes byte, the timestamp and offset delta varints, the key length varint and the key.
+        var position = 0;
+        SkipVarint(rest, ref position);
+        position++;
+        for (var i = 0; i < 3; i++) SkipVarint(rest, ref position);
+        position += record.Key.Length;
+        var valueLength = ReadVarint(rest, ref position);
+        return valueLength < 0 || position + valueLength > rest.Length ? default : rest.Slice(position, valueLength);
+    }
+
+    private static void SkipVarint(ReadOnlySpan<byte> bytes, ref int position)
+    {
+        while (position < bytes.Length && (bytes[position++] & 0x80) != 0)
+        {
+        }
+    }
+
+    private static int ReadVarint(ReadOnlySpan<byte> bytes, ref int position)
+    {
+        uint value = 0;
+        for (var shift = 0; shift < 35 && position < bytes.Length; shift += 7)
+        {
+            var b = bytes[position++];
+            value |= (uint)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0) return (int)(value >> 1) ^ -(int)(value & 1);
+        }
+        return -1;
     }
 }

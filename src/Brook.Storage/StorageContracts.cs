@@ -81,6 +81,12 @@ public interface IPartitionLog
     /// <summary>Offsets below this are visible to consumers. Single node: equal to <see cref="LogEndOffset"/> once an append has completed.</summary>
     long HighWatermark { get; }
 
+    /// <summary>
+    /// Offsets below this are decided: no transaction that is still open started below it. The first offset of the
+    /// oldest ongoing transaction, else the high watermark. read_committed consumers read only below it.
+    /// </summary>
+    long LastStableOffset { get; }
+
     /// <summary>Bytes of log data held for this partition.</summary>
     long SizeInBytes { get; }
 
@@ -112,7 +118,22 @@ public interface IPartitionLog
 
     /// <summary>Completes the next time data is appended (or the log is truncated/deleted); used by long-poll fetches.</summary>
     Task WaitForAppendAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Aborted transactions whose data may lie in [<paramref name="fromOffset"/>, <paramref name="upperBoundOffset"/>):
+    /// those that ended (abort marker) at or after the start and began before the bound. Oldest first.
+    /// </summary>
+    IReadOnlyList<AbortedTransaction> AbortedTransactions(long fromOffset, long upperBoundOffset);
+
+    /// <summary>The producers this partition keeps state for (DescribeProducers).</summary>
+    ValueTask<IReadOnlyList<ProducerInfo>> DescribeProducersAsync(CancellationToken cancellationToken = default);
 }
+
+/// <summary>A transaction that was aborted: its producer, its first data offset and the offset of its abort marker.</summary>
+public readonly record struct AbortedTransaction(long ProducerId, long FirstOffset, long LastOffset);
+
+/// <summary>What a partition knows of one producer; <see cref="CurrentTxnStartOffset"/> is -1 outside a transaction.</summary>
+public readonly record struct ProducerInfo(long ProducerId, short Epoch, int LastSequence, long LastTimestamp, int CoordinatorEpoch, long CurrentTxnStartOffset);
 
 public readonly record struct AppendOptions(TimestampType TimestampType, long LogAppendTime, int LeaderEpoch);
 

@@ -12,10 +12,10 @@ internal sealed class RawClient : IDisposable
     private NetworkStream _stream = null!;
     private int _correlationId;
 
-    public static async Task<RawClient> ConnectAsync(BrookBroker broker)
+    public static async Task<RawClient> ConnectAsync(BrookBroker broker, string? listenerName = null)
     {
         var client = new RawClient();
-        var endpoint = broker.Node.AdvertisedListeners[0];
+        var endpoint = listenerName is null ? broker.Node.AdvertisedListeners[0] : broker.Node.EndpointFor(listenerName);
         await client._tcp.ConnectAsync(endpoint.Host, endpoint.Port);
         client._stream = client._tcp.GetStream();
         return client;

@@ -71,10 +71,7 @@ public sealed partial class GroupCoordinator
             {
                 using var read = await log.ReadAsync(offset, 1 << 20, minOneBatch: true, log.HighWatermark, cancellationToken).ConfigureAwait(false);
                 if (read.Records.IsEmpty) break;
-                offset = GroupBatchCodec.Read(read.Records, offset, (key, value) =>
-                {
-                    if (GroupRecordCodec.Decode(key, value) is { } record) Apply(record);
-                });
+                offset = GroupBatchCodec.Read(read.Records, offset, ReplayRecord);
             }
         }
         _loaded = true;
@@ -682,6 +679,7 @@ public sealed partial class GroupCoordinator
                         Partitions = partitions.Select(p => new OffsetFetchResponse.OffsetFetchResponsePartitions
                         {
                             PartitionIndex = p.Partition,
+                            ErrorCode = (short)UnstableOffsetError(request.RequireStable, g.GroupId, topic, p.Partition),
                             CommittedOffset = p.Offset?.Offset ?? -1,
                             CommittedLeaderEpoch = p.Offset?.LeaderEpoch ?? -1,
                             Metadata = p.Offset?.Metadata ?? "",
@@ -705,6 +703,7 @@ public sealed partial class GroupCoordinator
                 Partitions = partitions.Select(p => new OffsetFetchResponse.OffsetFetchResponsePartition
                 {
                     PartitionIndex = p.Partition,
+                    ErrorCode = (short)UnstableOffsetError(request.RequireStable, request.GroupId, topic, p.Partition),
                     CommittedOffset = p.Offset?.Offset ?? -1,
                     CommittedLeaderEpoch = p.Offset?.LeaderEpoch ?? -1,
                     Metadata = p.Offset?.Metadata ?? "",

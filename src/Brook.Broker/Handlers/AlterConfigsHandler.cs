@@ -1,10 +1,11 @@
+using Brook.Broker.Security;
 using Brook.Broker.Topics;
 using Brook.Protocol;
 using Brook.Protocol.Messages;
 
 namespace Brook.Broker.Handlers;
 
-/// <summary>AlterConfigs (key 33): replaces a topic's whole set of overrides. Broker configs are static (set at start).</summary>
+/// <summary>AlterConfigs (key 33): replaces a topic's whole set of overrides. Broker configs are static (set at start). Needs ALTER_CONFIGS on the topic.</summary>
 public sealed class AlterConfigsHandler(TopicConfigChanges changes) : RequestHandler<AlterConfigsRequest, AlterConfigsResponse>
 {
     protected override async ValueTask<AlterConfigsResponse?> HandleAsync(RequestContext context, AlterConfigsRequest request, CancellationToken cancellationToken)
@@ -14,6 +15,12 @@ public sealed class AlterConfigsHandler(TopicConfigChanges changes) : RequestHan
         {
             var result = new AlterConfigsResponse.AlterConfigsResourceResponse { ResourceType = resource.ResourceType, ResourceName = resource.ResourceName };
             response.Responses.Add(result);
+            if (ConfigAuthorization.Check(context, resource.ResourceType, resource.ResourceName, AclOperation.AlterConfigs) is not ErrorCode.None and var denied)
+            {
+                result.ErrorCode = (short)denied;
+                result.ErrorMessage = "Not authorized to alter these configs.";
+                continue;
+            }
             if (resource.ResourceType != ConfigResourceType.Topic)
             {
                 result.ErrorCode = (short)ErrorCode.InvalidRequest;

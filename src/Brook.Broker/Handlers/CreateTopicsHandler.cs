@@ -1,3 +1,4 @@
+using Brook.Broker.Security;
 using Brook.Broker.Topics;
 using Brook.Protocol;
 using Brook.Protocol.Messages;
@@ -7,12 +8,14 @@ namespace Brook.Broker.Handlers;
 /// <summary>
 /// CreateTopics (key 19). v1: validate-only and error messages; v5: flexible, and the response describes the
 /// created topic (partitions, replication factor, configs); v7: topic ids. Replication above 1 is refused on one node.
+/// Needs CREATE on the cluster or on each topic; the configs are shown only with DESCRIBE_CONFIGS on the topic.
 /// </summary>
 public sealed class CreateTopicsHandler(TopicService topics, BrokerConfig config) : RequestHandler<CreateTopicsRequest, CreateTopicsResponse>
 {
     protected override async ValueTask<CreateTopicsResponse?> HandleAsync(RequestContext context, CreateTopicsRequest request, CancellationToken cancellationToken)
     {
         var response = new CreateTopicsResponse();
+        var clusterCreate = context.IsClusterAllowed(AclOperation.Create, logIfDenied: false);
         var duplicates = request.Topics.GroupBy(t => t.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
         // Counted as Kafka counts: the whole request fails when its topics together ask for too many partitions.
         var requested = request.Topics.Sum(t => t.Assignments.Count > 0 ? t.Assignments.Count : t.NumPartitions == -1 ? config.DefaultPartitions : Math.Max(t.NumPartitions, 0L));
@@ -28,6 +31,11 @@ public sealed class CreateTopicsHandler(TopicService topics, BrokerConfig config
             if (duplicates.Contains(topic.Name))
             {
                 Fail(result, ErrorCode.InvalidRequest, $"Topic '{topic.Name}' appears more than once in the request.");
+                continue;
+            }
+            if (!clusterCreate && !context.IsAllowed(AclOperation.Create, ResourceType.Topic, topic.Name))
+            {
+                Fail(result, ErrorCode.TopicAuthorizationFailed, "Authorization failed.");
                 continue;
             }
             if (topic.Assignments.Count > 0 && (topic.NumPartitions != -1 || topic.ReplicationFactor != -1))
@@ -50,6 +58,11 @@ public sealed class CreateTopicsHandler(TopicService topics, BrokerConfig config
             result.NumPartitions = created.PartitionCount;
             result.ReplicationFactor = 1;
             result.Configs = [];
+            if (!context.IsAllowed(AclOperation.DescribeConfigs, ResourceType.Topic, topic.Name, logIfDenied: false))
+            {
+                result.TopicConfigErrorCode = (short)ErrorCode.TopicAuthorizationFailed;
+                continue;
+            }
             foreach (var entry in config.DescribeTopic(created))
             {
                 result.Configs.Add(new CreateTopicsResponse.CreatableTopicConfigs

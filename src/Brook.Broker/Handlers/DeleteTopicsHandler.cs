@@ -1,10 +1,14 @@
+using Brook.Broker.Security;
 using Brook.Broker.Topics;
 using Brook.Protocol;
 using Brook.Protocol.Messages;
 
 namespace Brook.Broker.Handlers;
 
-/// <summary>DeleteTopics (key 20). v4: flexible; v5: error messages; v6: topics by name or by id.</summary>
+/// <summary>
+/// DeleteTopics (key 20). v4: flexible; v5: error messages; v6: topics by name or by id. Needs DELETE on each topic
+/// (and DESCRIBE to learn the name of a topic named by id).
+/// </summary>
 public sealed class DeleteTopicsHandler(TopicService topics) : RequestHandler<DeleteTopicsRequest, DeleteTopicsResponse>
 {
     protected override async ValueTask<DeleteTopicsResponse?> HandleAsync(RequestContext context, DeleteTopicsRequest request, CancellationToken cancellationToken)
@@ -22,6 +26,14 @@ public sealed class DeleteTopicsHandler(TopicService topics) : RequestHandler<De
             {
                 result.ErrorCode = (short)(id.IsZero ? ErrorCode.InvalidRequest : ErrorCode.UnknownTopicId);
                 result.ErrorMessage = "No such topic.";
+                continue;
+            }
+            if (!context.IsAllowed(AclOperation.Delete, ResourceType.Topic, resolved))
+            {
+                // A topic named by id keeps its name from a client that may not even describe it.
+                result.Name = name is null && !context.IsAllowed(AclOperation.Describe, ResourceType.Topic, resolved, logIfDenied: false) ? null : resolved;
+                result.ErrorCode = (short)ErrorCode.TopicAuthorizationFailed;
+                result.ErrorMessage = "Not authorized to delete the topic.";
                 continue;
             }
             var outcome = await topics.DeleteAsync(resolved, cancellationToken).ConfigureAwait(false);

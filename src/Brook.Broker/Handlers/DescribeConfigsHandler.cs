@@ -1,4 +1,5 @@
 using System.Globalization;
+using Brook.Broker.Security;
 using Brook.Protocol;
 using Brook.Protocol.Messages;
 using Brook.Storage;
@@ -7,7 +8,7 @@ namespace Brook.Broker.Handlers;
 
 /// <summary>
 /// DescribeConfigs (key 32) for topics and the broker. v1: config sources and synonyms; v3: value types and
-/// documentation; v4: flexible.
+/// documentation; v4: flexible. Needs DESCRIBE_CONFIGS on the topic, or on the cluster for broker configs.
 /// </summary>
 public sealed class DescribeConfigsHandler(ILogStore store, BrokerConfig config, BrokerNode node, BrokerOptions options)
     : RequestHandler<DescribeConfigsRequest, DescribeConfigsResponse>
@@ -19,6 +20,12 @@ public sealed class DescribeConfigsHandler(ILogStore store, BrokerConfig config,
         {
             var result = new DescribeConfigsResponse.DescribeConfigsResult { ResourceType = resource.ResourceType, ResourceName = resource.ResourceName };
             response.Results.Add(result);
+            if (ConfigAuthorization.Check(context, resource.ResourceType, resource.ResourceName, AclOperation.DescribeConfigs) is not ErrorCode.None and var denied)
+            {
+                result.ErrorCode = (short)denied;
+                result.ErrorMessage = "Not authorized to describe these configs.";
+                continue;
+            }
             IEnumerable<DescribeConfigsResponse.DescribeConfigsResourceResult> entries;
             switch (resource.ResourceType)
             {

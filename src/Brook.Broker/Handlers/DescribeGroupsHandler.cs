@@ -1,4 +1,6 @@
 using Brook.Broker.Groups;
+using Brook.Broker.Security;
+using Brook.Protocol;
 using Brook.Protocol.Messages;
 
 namespace Brook.Broker.Handlers;
@@ -6,7 +8,7 @@ namespace Brook.Broker.Handlers;
 /// <summary>
 /// DescribeGroups (key 15), v0-5: state, protocol and members (metadata and assignment while stable). An unknown group
 /// is described as Dead with no error, as Kafka does up to v5, and so is a consumer-protocol group (ConsumerGroupDescribe
-/// describes those). v4: group.instance.id.
+/// describes those). v3: authorized operations; v4: group.instance.id. Needs DESCRIBE on each group.
 /// </summary>
 public sealed class DescribeGroupsHandler(GroupCoordinator coordinator) : RequestHandler<DescribeGroupsRequest, DescribeGroupsResponse>
 {
@@ -14,7 +16,16 @@ public sealed class DescribeGroupsHandler(GroupCoordinator coordinator) : Reques
     {
         var response = new DescribeGroupsResponse();
         foreach (var id in request.Groups)
-            response.Groups.Add(await coordinator.DescribeGroupAsync(id, cancellationToken).ConfigureAwait(false));
+        {
+            if (!context.IsAllowed(AclOperation.Describe, ResourceType.Group, id))
+            {
+                response.Groups.Add(new DescribeGroupsResponse.DescribedGroup { GroupId = id, ErrorCode = (short)ErrorCode.GroupAuthorizationFailed });
+                continue;
+            }
+            var group = await coordinator.DescribeGroupAsync(id, cancellationToken).ConfigureAwait(false);
+            if (request.IncludeAuthorizedOperations) group.AuthorizedOperations = context.AuthorizedOperations(ResourceType.Group, id);
+            response.Groups.Add(group);
+        }
         return response;
     }
 }

@@ -1,13 +1,17 @@
+using Brook.Broker.Security;
+using Brook.Protocol;
 using Brook.Protocol.Messages;
 using Brook.Storage;
 
 namespace Brook.Broker.Handlers;
 
-/// <summary>DescribeLogDirs (key 35): the one data directory with partition sizes. v3: top-level error; v4: disk totals.</summary>
+/// <summary>DescribeLogDirs (key 35): the one data directory with partition sizes. v3: top-level error; v4: disk totals. Needs DESCRIBE on the cluster.</summary>
 public sealed class DescribeLogDirsHandler(ILogStore store, BrokerOptions options) : RequestHandler<DescribeLogDirsRequest, DescribeLogDirsResponse>
 {
     protected override ValueTask<DescribeLogDirsResponse?> HandleAsync(RequestContext context, DescribeLogDirsRequest request, CancellationToken cancellationToken)
     {
+        if (!context.IsClusterAllowed(AclOperation.Describe))
+            return ValueTask.FromResult<DescribeLogDirsResponse?>(new DescribeLogDirsResponse { ErrorCode = (short)ErrorCode.ClusterAuthorizationFailed });
         var dir = new DescribeLogDirsResponse.DescribeLogDirsResult { LogDir = options.InMemory ? "memory" : Path.GetFullPath(options.DataDirectory) };
         if (!options.InMemory)
         {

@@ -1,3 +1,4 @@
+using Brook.Broker.Security;
 using Brook.Broker.Topics;
 using Brook.Protocol;
 using Brook.Protocol.Messages;
@@ -7,7 +8,8 @@ namespace Brook.Broker.Handlers;
 
 /// <summary>
 /// DescribeTopicPartitions (key 75): paged partition metadata. Topics are answered in name order; at most
-/// ResponsePartitionLimit partitions per response, with a cursor naming where the next page starts.
+/// ResponsePartitionLimit partitions per response, with a cursor naming where the next page starts. Topics the client
+/// may not DESCRIBE are left out of "all topics" and answered TOPIC_AUTHORIZATION_FAILED when named.
 /// </summary>
 public sealed class DescribeTopicPartitionsHandler(ILogStore store, BrokerNode node) : RequestHandler<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse>
 {
@@ -24,6 +26,11 @@ public sealed class DescribeTopicPartitionsHandler(ILogStore store, BrokerNode n
         foreach (var name in ordered)
         {
             if (cursor is not null && string.CompareOrdinal(name, cursor.TopicName) < 0) continue;
+            if (!context.IsAllowed(AclOperation.Describe, ResourceType.Topic, name, logIfDenied: request.Topics.Count > 0))
+            {
+                if (request.Topics.Count > 0) response.Topics.Add(new() { Name = name, ErrorCode = (short)ErrorCode.TopicAuthorizationFailed });
+                continue;
+            }
             var topic = store.GetTopic(name);
             if (topic is null)
             {
@@ -34,7 +41,13 @@ public sealed class DescribeTopicPartitionsHandler(ILogStore store, BrokerNode n
                 });
                 continue;
             }
-            var result = new DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic { Name = topic.Name, TopicId = topic.TopicId, IsInternal = topic.IsInternal };
+            var result = new DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic
+            {
+                Name = topic.Name,
+                TopicId = topic.TopicId,
+                IsInternal = topic.IsInternal,
+                TopicAuthorizedOperations = context.AuthorizedOperations(ResourceType.Topic, topic.Name),
+            };
             response.Topics.Add(result);
             var first = cursor is not null && cursor.TopicName == name ? Math.Max(0, cursor.PartitionIndex) : 0;
             cursor = null;

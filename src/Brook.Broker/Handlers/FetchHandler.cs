@@ -1,4 +1,5 @@
 using Brook.Broker.Fetching;
+using Brook.Broker.Security;
 using Brook.Broker.Telemetry;
 using Brook.Protocol;
 using Brook.Protocol.Messages;
@@ -9,7 +10,9 @@ namespace Brook.Broker.Handlers;
 /// <summary>
 /// Fetch (key 1), versions 4+ (record batch v2). v4: isolation level, last stable offset; v5: log start offset;
 /// v7: incremental fetch sessions (KIP-227); v9: current leader epoch; v11: rack; v12: flexible; v13: topic ids.
-/// A fetch with less than min_bytes waits (asynchronously) for appends or max_wait_ms, whichever comes first.
+/// isolation_level 1 (read_committed) reads only below the last stable offset and gets the aborted transactions
+/// overlapping what it reads. A fetch with less than min_bytes waits (asynchronously) for appends or max_wait_ms, whichever comes first.
+/// Needs READ on each topic (CLUSTER_ACTION for a follower's fetch), checked on every read of the session's partitions.
 /// </summary>
 public sealed class FetchHandler(ILogStore store, TimeProvider time, BrokerMetrics metrics, FetchSessionCache sessions)
     : RequestHandler<FetchRequest, FetchResponse>
@@ -157,13 +160,18 @@ public sealed class FetchHandler(ILogStore store, TimeProvider time, BrokerMetri
         var readable = 0;
         var maxBytes = request.MaxBytes <= 0 ? int.MaxValue : request.MaxBytes;
         var readCommitted = request.IsolationLevel == 1;
+        var readAccess = new TopicAccess(context, AclOperation.Read, follower: request.ReplicaId >= 0 || (request.ReplicaState?.ReplicaId ?? -1) >= 0);
         FetchResponse.FetchableTopicResponse? topicResponse = null;
         foreach (var target in targets)
         {
             var result = new FetchResponse.PartitionData { PartitionIndex = target.Partition, HighWatermark = -1, LastStableOffset = -1, LogStartOffset = -1 };
             var metadata = useIds ? store.GetTopic(target.TopicId) : store.GetTopic(target.Topic);
             var log = metadata is null ? null : store.GetPartition(metadata.Name, target.Partition);
-            if (log is null)
+            if (!(useIds && metadata is null) && !readAccess.IsAllowed(metadata?.Name ?? target.Topic))
+            {
+                result.ErrorCode = (short)ErrorCode.TopicAuthorizationFailed;
+            }
+            else if (log is null)
             {
                 result.ErrorCode = (short)(useIds && metadata is null ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition);
             }
@@ -172,17 +180,21 @@ public sealed class FetchHandler(ILogStore store, TimeProvider time, BrokerMetri
                 readable++;
                 var appended = log.WaitForAppendAsync(wakeToken);
                 var highWatermark = log.HighWatermark;
+                var lastStable = Math.Min(log.LastStableOffset, highWatermark);
+                // read_committed sees only decided offsets; the consumer drops aborted data using the list sent with it.
+                var visibleEnd = readCommitted ? lastStable : highWatermark;
                 result.HighWatermark = highWatermark;
-                result.LastStableOffset = highWatermark;
+                result.LastStableOffset = lastStable;
                 result.LogStartOffset = log.LogStartOffset;
-                if (readCommitted) result.AbortedTransactions = [];
+                // Kafka sends null, not an empty list, to read_uncommitted consumers.
+                result.AbortedTransactions = readCommitted ? [] : null;
                 if (target.FetchOffset < log.LogStartOffset || target.FetchOffset > log.LogEndOffset)
                 {
                     result.ErrorCode = (short)ErrorCode.OffsetOutOfRange;
                 }
-                else if (target.FetchOffset >= highWatermark || totalBytes >= maxBytes)
+                else if (target.FetchOffset >= visibleEnd || totalBytes >= maxBytes)
                 {
-                    if (target.FetchOffset >= highWatermark) waits.Add(appended);
+                    if (target.FetchOffset >= visibleEnd) waits.Add(appended);
                     result.Records = ReadOnlyMemory<byte>.Empty;
                 }
                 else
@@ -191,10 +203,15 @@ public sealed class FetchHandler(ILogStore store, TimeProvider time, BrokerMetri
                     try
                     {
                         // KIP-74: the first partition with data returns at least one whole batch so a large batch cannot stall the consumer.
-                        var data = await log.ReadAsync(target.FetchOffset, budget, minOneBatch: totalBytes == 0, highWatermark, cancellationToken).ConfigureAwait(false);
+                        var data = await log.ReadAsync(target.FetchOffset, budget, minOneBatch: totalBytes == 0, visibleEnd, cancellationToken).ConfigureAwait(false);
                         context.ReleaseAfterResponse(data);
                         result.Records = data.Records;
                         totalBytes += data.Records.Length;
+                        if (readCommitted && !data.Records.IsEmpty)
+                        {
+                            foreach (var aborted in log.AbortedTransactions(target.FetchOffset, visibleEnd))
+                                result.AbortedTransactions!.Add(new FetchResponse.AbortedTransaction { ProducerId = aborted.ProducerId, FirstOffset = aborted.FirstOffset });
+                        }
                     }
                     catch (OffsetOutOfRangeException)
                     {

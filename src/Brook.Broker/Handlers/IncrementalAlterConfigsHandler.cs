@@ -1,10 +1,11 @@
+using Brook.Broker.Security;
 using Brook.Broker.Topics;
 using Brook.Protocol;
 using Brook.Protocol.Messages;
 
 namespace Brook.Broker.Handlers;
 
-/// <summary>IncrementalAlterConfigs (key 44): SET, DELETE, APPEND and SUBTRACT on topic configs. v1: flexible.</summary>
+/// <summary>IncrementalAlterConfigs (key 44): SET, DELETE, APPEND and SUBTRACT on topic configs. v1: flexible. Needs ALTER_CONFIGS on the topic.</summary>
 public sealed class IncrementalAlterConfigsHandler(TopicConfigChanges changes) : RequestHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>
 {
     protected override async ValueTask<IncrementalAlterConfigsResponse?> HandleAsync(RequestContext context, IncrementalAlterConfigsRequest request, CancellationToken cancellationToken)
@@ -14,6 +15,12 @@ public sealed class IncrementalAlterConfigsHandler(TopicConfigChanges changes) :
         {
             var result = new IncrementalAlterConfigsResponse.AlterConfigsResourceResponse { ResourceType = resource.ResourceType, ResourceName = resource.ResourceName };
             response.Responses.Add(result);
+            if (ConfigAuthorization.Check(context, resource.ResourceType, resource.ResourceName, AclOperation.AlterConfigs) is not ErrorCode.None and var denied)
+            {
+                result.ErrorCode = (short)denied;
+                result.ErrorMessage = "Not authorized to alter these configs.";
+                continue;
+            }
             if (resource.ResourceType != ConfigResourceType.Topic)
             {
                 result.ErrorCode = (short)ErrorCode.InvalidRequest;

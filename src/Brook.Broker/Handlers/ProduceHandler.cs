@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Brook.Broker.Security;
 using Brook.Broker.Telemetry;
 using Brook.Broker.Topics;
 using Brook.Protocol;
@@ -8,13 +9,15 @@ namespace Brook.Broker.Handlers;
 
 /// <summary>
 /// Produce (key 0), versions 3+ (record batch v2 only). v5: log start offset; v8: per-batch record errors and
-/// an error message; v9: flexible. acks=0 gets no response at all.
+/// an error message; v9: flexible. acks=0 gets no response at all. Needs WRITE on each topic, and WRITE on the
+/// transactional id when the records are transactional.
 /// </summary>
 public sealed class ProduceHandler(PartitionWriter writer, BrokerMetrics metrics) : RequestHandler<ProduceRequest, ProduceResponse>
 {
     protected override async ValueTask<ProduceResponse?> HandleAsync(RequestContext context, ProduceRequest request, CancellationToken cancellationToken)
     {
         var response = new ProduceResponse();
+        var transactionDenied = ProduceAuthorization.IsTransactionDenied(context, request);
         var acksValid = request.Acks is -1 or 0 or 1;
         // Partitions are appended concurrently; each partition's appends are serialized by its log.
         var pending = new List<(ProduceResponse.PartitionProduceResponse Response, ValueTask<AppendOutcome> Append)>();
@@ -22,13 +25,15 @@ public sealed class ProduceHandler(PartitionWriter writer, BrokerMetrics metrics
         {
             var topicResponse = new ProduceResponse.TopicProduceResponse { Name = topic.Name };
             response.Responses.Add(topicResponse);
+            var denied = transactionDenied ? ErrorCode.TransactionalIdAuthorizationFailed
+                : !context.IsAllowed(AclOperation.Write, ResourceType.Topic, topic.Name) ? ErrorCode.TopicAuthorizationFailed : ErrorCode.None;
             foreach (var partition in topic.PartitionData)
             {
                 var partitionResponse = new ProduceResponse.PartitionProduceResponse { Index = partition.Index, BaseOffset = -1 };
                 topicResponse.PartitionResponses.Add(partitionResponse);
-                if (!acksValid)
+                if (!acksValid || denied != ErrorCode.None)
                 {
-                    partitionResponse.ErrorCode = (short)ErrorCode.InvalidRequiredAcks;
+                    partitionResponse.ErrorCode = (short)(acksValid ? denied : ErrorCode.InvalidRequiredAcks);
                     continue;
                 }
                 // The request frame is a pooled buffer owned by this request, so its records may be patched in place.

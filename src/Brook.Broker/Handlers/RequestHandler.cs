@@ -4,7 +4,7 @@ using Brook.Protocol;
 namespace Brook.Broker.Handlers;
 
 /// <summary>What a handler knows about the request beyond its body.</summary>
-public sealed class RequestContext : IDisposable
+public sealed partial class RequestContext : IDisposable
 {
     private List<IDisposable>? _releaseAfterResponse;
 

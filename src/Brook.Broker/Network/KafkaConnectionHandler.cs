@@ -1,9 +1,11 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
+using Brook.Broker.Security;
 using Brook.Broker.Telemetry;
 using Brook.Protocol;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -12,7 +14,8 @@ namespace Brook.Broker.Network;
 /// <summary>
 /// One Kafka client connection: reads size-prefixed frames, handles them one at a time and writes responses
 /// in request order (as Kafka does, a connection has at most one request in progress). The size limit is
-/// checked on the 4-byte prefix, before any of the frame is buffered.
+/// checked on the 4-byte prefix, before any of the frame is buffered (a smaller limit applies until a SASL client
+/// has authenticated). TLS, when the listener uses it, is done by Kestrel's middleware before this handler runs.
 /// </summary>
 public sealed partial class KafkaConnectionHandler : ConnectionHandler
 {
@@ -22,9 +25,13 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
     private readonly ILogger<KafkaConnectionHandler> _logger;
     private readonly BrokerMetrics _metrics;
     private readonly BrokerTestHooks _hooks;
+    private readonly SaslAuthenticator _sasl;
+    private readonly SecuritySettings _security;
 
-    public KafkaConnectionHandler(RequestDispatcher dispatcher, BrokerOptions options, IHostApplicationLifetime lifetime, BrokerMetrics metrics, ILogger<KafkaConnectionHandler> logger, BrokerTestHooks hooks)
+    public KafkaConnectionHandler(RequestDispatcher dispatcher, BrokerOptions options, IHostApplicationLifetime lifetime, BrokerMetrics metrics, ILogger<KafkaConnectionHandler> logger, BrokerTestHooks hooks, SaslAuthenticator sasl, SecuritySettings security)
     {
+        _sasl = sasl;
+        _security = security;
         _metrics = metrics;
         _hooks = hooks;
         _dispatcher = dispatcher;
@@ -35,7 +42,9 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
-        var info = new ConnectionInfo(connection.ConnectionId, connection.RemoteEndPoint);
+        var listener = connection.Features.Get<BrokerListenerFeature>()?.Listener ?? BrokerListener.Plaintext();
+        var session = new ConnectionSession(listener, connection.Features.Get<ITlsConnectionFeature>()?.ClientCertificate);
+        var info = new ConnectionInfo(connection.ConnectionId, connection.RemoteEndPoint) { Session = session };
         LogConnected(info.Id, info.RemoteEndPoint);
         _metrics.ConnectionOpened();
         var input = connection.Transport.Input;
@@ -62,19 +71,20 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
                 }
                 var buffer = result.Buffer;
                 var consumed = buffer.Start;
+                var keepOpen = true;
                 try
                 {
-                    while (TryReadFrame(ref buffer, out var frame))
+                    while (keepOpen && TryReadFrame(ref buffer, session, out var frame))
                     {
                         consumed = buffer.Start;
-                        await HandleFrameAsync(frame, info, writer, output, stopping.Token).ConfigureAwait(false);
+                        keepOpen = await HandleFrameAsync(frame, info, writer, output, stopping.Token).ConfigureAwait(false);
                     }
                 }
                 finally
                 {
                     input.AdvanceTo(consumed, buffer.End);
                 }
-                if (result.IsCompleted || result.IsCanceled) break;
+                if (!keepOpen || result.IsCompleted || result.IsCanceled) break;
             }
         }
         catch (ProtocolException ex)
@@ -101,23 +111,30 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
     }
 
     /// <summary>Takes one whole frame off the buffer, or none when more bytes are needed.</summary>
-    private bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> frame)
+    private bool TryReadFrame(ref ReadOnlySequence<byte> buffer, ConnectionSession session, out ReadOnlySequence<byte> frame)
     {
         frame = default;
         if (buffer.Length < 4) return false;
         Span<byte> prefix = stackalloc byte[4];
         buffer.Slice(0, 4).CopyTo(prefix);
         var size = BinaryPrimitives.ReadInt32BigEndian(prefix);
-        if (size < 8 || size > _options.MaxRequestBytes)
-            throw new ProtocolException($"Request size {size} is outside [8, {_options.MaxRequestBytes}] (socket.request.max.bytes).");
+        // A bare SASL token (after SaslHandshake v0) has no request header, so it may be shorter than one.
+        var min = session.ExpectsRawSaslToken ? 0 : 8;
+        var (max, limit) = session.IsAuthenticated
+            ? (_options.MaxRequestBytes, "socket.request.max.bytes")
+            : (Math.Min(_options.MaxRequestBytes, _security.MaxUnauthenticatedFrameBytes), "sasl.server.max.receive.size");
+        if (size < min || size > max)
+            throw new ProtocolException($"Request size {size} is outside [{min}, {max}] ({limit}).");
         if (buffer.Length < 4 + size) return false;
         frame = buffer.Slice(4, size);
         buffer = buffer.Slice(4 + size);
         return true;
     }
 
-    private async Task HandleFrameAsync(ReadOnlySequence<byte> frame, ConnectionInfo info, ProtocolWriter writer, PipeWriter output, CancellationToken cancellationToken)
+    /// <summary>Handles one frame and writes its response; false when the connection must close after it.</summary>
+    private async Task<bool> HandleFrameAsync(ReadOnlySequence<byte> frame, ConnectionInfo info, ProtocolWriter writer, PipeWriter output, CancellationToken cancellationToken)
     {
+        if (info.Session.ExpectsRawSaslToken) return await HandleRawSaslTokenAsync(frame, info, writer, output, cancellationToken).ConfigureAwait(false);
         // The decoded request may keep views of the frame (records), so it is copied once into a pooled array
         // that lives until the response is written.
         var length = (int)frame.Length;
@@ -127,16 +144,30 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
             frame.CopyTo(rented);
             writer.Reset();
             var hasResponse = await _dispatcher.DispatchAsync(rented.AsMemory(0, length), info, writer, cancellationToken).ConfigureAwait(false);
-            if (!hasResponse) return;
+            if (!hasResponse) return !info.Session.CloseAfterResponse;
             if (_hooks.DropResponse is { } drop && drop(RequestHeader.Peek(rented.AsSpan(0, length)).ApiKey))
                 throw new ConnectionResetException("Response dropped by a test hook.");
             var flush = await output.WriteAsync(writer.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
             if (flush.IsCompleted) throw new OperationCanceledException("Peer stopped reading.");
+            return !info.Session.CloseAfterResponse;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>After SaslHandshake v0 the client sends bare SASL tokens and gets bare size-prefixed answers; a failure just closes.</summary>
+    private async Task<bool> HandleRawSaslTokenAsync(ReadOnlySequence<byte> frame, ConnectionInfo info, ProtocolWriter writer, PipeWriter output, CancellationToken cancellationToken)
+    {
+        var outcome = await _sasl.AuthenticateAsync(info.Session, frame.ToArray(), info.RemoteEndPoint, cancellationToken).ConfigureAwait(false);
+        if (outcome.Error != ErrorCode.None) return false;
+        writer.Reset();
+        writer.WriteInt32(outcome.Response.Length);
+        writer.WriteRaw(outcome.Response);
+        var flush = await output.WriteAsync(writer.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
+        if (flush.IsCompleted) throw new OperationCanceledException("Peer stopped reading.");
+        return true;
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} opened from {RemoteEndPoint}")]

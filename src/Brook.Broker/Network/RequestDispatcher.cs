@@ -1,4 +1,5 @@
 using Brook.Broker.Handlers;
+using Brook.Broker.Security;
 using Brook.Broker.Telemetry;
 using Brook.Protocol;
 using Brook.Protocol.Messages;
@@ -14,10 +15,12 @@ public sealed class RequestDispatcher
     private readonly IRequestHandler?[] _handlers;
     private readonly ApiDescriptor?[] _descriptors;
     private readonly BrokerMetrics _metrics;
+    private readonly IAuthorizer _authorizer;
 
-    public RequestDispatcher(IEnumerable<IRequestHandler> handlers, BrokerMetrics metrics)
+    public RequestDispatcher(IEnumerable<IRequestHandler> handlers, BrokerMetrics metrics, IAuthorizer authorizer)
     {
         _metrics = metrics;
+        _authorizer = authorizer;
         var list = handlers.ToList();
         var maxKey = Math.Max(list.Count == 0 ? 0 : list.Max(h => h.ApiKey), ApiCatalog.All.Max(a => a.Key));
         _handlers = new IRequestHandler?[maxKey + 1];
@@ -46,6 +49,9 @@ public sealed class RequestDispatcher
         var descriptor = apiKey >= 0 && apiKey < _descriptors.Length ? _descriptors[apiKey] : null;
         if (handler is null || descriptor is null)
             throw new ProtocolException($"Unsupported API key {apiKey} (version {apiVersion}) from {connection.RemoteEndPoint}.");
+        // As Kafka does, a SASL client that sends anything but the SASL exchange before authenticating is cut off.
+        if (!connection.Session.IsAuthenticated && !ConnectionSession.ServedBeforeAuthentication(apiKey))
+            throw new ProtocolException($"{descriptor.Name} request before SASL authentication completed on listener {connection.Session.Listener.Name}.");
 
         if (apiVersion < handler.MinVersion || apiVersion > handler.MaxVersion)
         {
@@ -64,7 +70,14 @@ public sealed class RequestDispatcher
         var request = handler.CreateRequest();
         request.Read(ref reader, apiVersion);
 
-        using var context = new RequestContext { Header = header, RemoteEndPoint = connection.RemoteEndPoint, ConnectionId = connection.Id };
+        using var context = new RequestContext
+        {
+            Header = header,
+            RemoteEndPoint = connection.RemoteEndPoint,
+            ConnectionId = connection.Id,
+            Session = connection.Session,
+            Authorizer = _authorizer,
+        };
         var response = await handler.HandleAsync(context, request, cancellationToken).ConfigureAwait(false);
         if (response is not null) WriteResponse(output, correlationId, descriptor.ResponseHeaderVersion(apiVersion), response, apiVersion);
         _metrics.RequestCompleted(descriptor.Name, apiVersion, started);
@@ -81,5 +94,8 @@ public sealed class RequestDispatcher
     }
 }
 
-/// <summary>The peer of a connection, for logs and handlers.</summary>
-public sealed record ConnectionInfo(string Id, System.Net.EndPoint? RemoteEndPoint);
+/// <summary>The peer of a connection and its security state, for logs and handlers.</summary>
+public sealed record ConnectionInfo(string Id, System.Net.EndPoint? RemoteEndPoint)
+{
+    public ConnectionSession Session { get; init; } = new(BrokerListener.Plaintext());
+}

@@ -14,9 +14,10 @@ public readonly record struct AppendOutcome(ErrorCode Error, string? Message, lo
 /// <summary>
 /// The produce path for one partition: validates the batch (framing, CRC, codec, every record parses), applies the
 /// topic's size and timestamp rules, recompresses when the topic's compression.type asks for another codec, and
-/// appends the batch as bytes. Expected failures are returned as error codes.
+/// appends the batch as bytes. Transactional batches are accepted only inside their producer's open transaction.
+/// Expected failures are returned as error codes.
 /// </summary>
-public sealed class PartitionWriter(ILogStore store, BrokerConfig config, TimeProvider time, BrokerMetrics metrics)
+public sealed class PartitionWriter(ILogStore store, BrokerConfig config, TimeProvider time, BrokerMetrics metrics, Transactions.TransactionCoordinator transactions)
 {
     /// <summary>Most bytes one batch may decompress to; a bound against compression bombs.</summary>
     public const int MaxDecompressedBatchBytes = 64 * 1024 * 1024;
@@ -32,6 +33,10 @@ public sealed class PartitionWriter(ILogStore store, BrokerConfig config, TimePr
 
         var validation = RecordBatchValidator.Validate(records, RecordValidationOptions.ForProduce(produceVersion, MaxDecompressedBatchBytes));
         if (!validation.IsValid) return AppendOutcome.Fail(validation.ErrorCode, validation.Reason, 0);
+        // A transactional batch goes only to a partition its open transaction holds (Kafka's produce-side verification).
+        if (validation.IsTransactional && validation.ProducerId >= 0
+            && transactions.VerifyTransactionalProduce(validation.ProducerId, validation.ProducerEpoch, topicName, partition) is var txnError and not ErrorCode.None)
+            return AppendOutcome.Fail(txnError, $"Producer {validation.ProducerId} epoch {validation.ProducerEpoch} has no open transaction holding {topicName}-{partition}.");
         if (validation.Bytes > settings.MaxMessageBytes)
             return AppendOutcome.Fail(ErrorCode.MessageTooLarge, $"Record batch of {validation.Bytes} bytes exceeds max.message.bytes {settings.MaxMessageBytes}.", 0);
 

@@ -1,0 +1,106 @@
+using Confluent.Kafka;
+
+namespace Brook.Admin;
+
+/// <summary>
+/// Administration of one Kafka cluster over the Kafka protocol. One admin connection is opened on first use and shared
+/// by the services; the object is safe to use from several threads at once. Every operation is async and cancellable,
+/// and fails with an <see cref="AdminException"/> that says what kind of failure it was.
+/// </summary>
+public sealed class KafkaAdmin : IDisposable
+{
+    private readonly Lazy<IAdminClient> _client;
+
+    public KafkaAdmin(ConnectionSettings settings)
+    {
+        Settings = settings;
+        _client = new Lazy<IAdminClient>(CreateClient, LazyThreadSafetyMode.ExecutionAndPublication);
+        Cluster = new ClusterService(this);
+        Topics = new TopicService(this);
+        Configs = new ConfigService(this);
+        Groups = new GroupService(this);
+        Acls = new AclService(this);
+        Users = new ScramUserService(this);
+        Messages = new MessageService(this);
+    }
+
+    public ConnectionSettings Settings { get; }
+
+    public ClusterService Cluster { get; }
+
+    public TopicService Topics { get; }
+
+    public ConfigService Configs { get; }
+
+    public GroupService Groups { get; }
+
+    public AclService Acls { get; }
+
+    public ScramUserService Users { get; }
+
+    public MessageService Messages { get; }
+
+    internal TimeSpan Timeout => Settings.Timeout;
+
+    public void Dispose()
+    {
+        if (_client.IsValueCreated) _client.Value.Dispose();
+    }
+
+    private IAdminClient CreateClient()
+    {
+        try
+        {
+            return new AdminClientBuilder(Settings.AdminConfig()).SetLogHandler((_, _) => { }).SetErrorHandler((_, _) => { }).Build();
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or KafkaException)
+        {
+            throw AdminException.Invalid($"client configuration: {ex.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Runs one admin call. Confluent's calls take no token, so cancellation abandons the wait; the call itself ends at
+    /// its request timeout. Errors not handled by <paramref name="translate"/> become an <see cref="AdminException"/>.
+    /// </summary>
+    internal async Task<T> CallAsync<T>(Func<IAdminClient, Task<T>> call, string context, CancellationToken cancellationToken,
+        Func<KafkaException, AdminException?>? translate = null)
+    {
+        try
+        {
+            var client = _client.Value;
+            // A margin over the request timeout: librdkafka reports its own timeout with a better reason.
+            return await call(client).WaitAsync(Timeout + TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        }
+        catch (KafkaException ex)
+        {
+            var error = translate?.Invoke(ex) ?? AdminException.From(ex.Error, context, ex);
+            throw error.Kind == AdminErrorKind.Unreachable
+                ? new AdminException(error.Kind, $"{error.Message} (bootstrap servers {Settings.BootstrapServers})", ex) { Code = error.Code }
+                : error;
+        }
+        catch (TimeoutException ex)
+        {
+            throw new AdminException(AdminErrorKind.Unreachable, $"{context}: no answer from {Settings.BootstrapServers} within {Timeout.TotalSeconds:0.#} s", ex);
+        }
+    }
+
+    internal Task CallAsync(Func<IAdminClient, Task> call, string context, CancellationToken cancellationToken,
+        Func<KafkaException, AdminException?>? translate = null) =>
+        CallAsync(async c => { await call(c).ConfigureAwait(false); return true; }, context, cancellationToken, translate);
+
+    /// <summary>Cluster metadata (all topics, or one topic) through the admin connection; blocking in librdkafka, so run off the caller's thread.</summary>
+    internal Task<Metadata> MetadataAsync(string? topic, CancellationToken cancellationToken) =>
+        CallAsync(c => Task.Run(() => topic is null ? c.GetMetadata(Timeout) : c.GetMetadata(topic, Timeout), cancellationToken), "metadata", cancellationToken);
+
+    /// <summary>First error among per-item results, as an exception; null when every item succeeded.</summary>
+    internal static AdminException? FirstError<TItem>(IEnumerable<TItem> items, Func<TItem, Error> error, Func<TItem, string> describe)
+    {
+        foreach (var item in items)
+        {
+            var e = error(item);
+            if (e.IsError) return AdminException.From(e, describe(item));
+        }
+        return null;
+    }
+}

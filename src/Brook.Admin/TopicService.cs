@@ -1,0 +1,151 @@
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+
+namespace Brook.Admin;
+
+public sealed record TopicListing(string Name, int Partitions, int ReplicationFactor, bool IsInternal);
+
+public sealed record TopicPartitionDetails(int Partition, int? Leader, IReadOnlyList<int> Replicas, IReadOnlyList<int> InSyncReplicas, long StartOffset, long EndOffset)
+{
+    /// <summary>Records between the start and end offsets (an upper bound under compaction).</summary>
+    public long Messages => Math.Max(0, EndOffset - StartOffset);
+}
+
+public sealed record TopicDetails(string Name, string? TopicId, bool IsInternal, IReadOnlyList<TopicPartitionDetails> Partitions);
+
+/// <summary>A topic to create. -1 partitions or replication factor means the broker's default.</summary>
+public sealed record NewTopic(string Name)
+{
+    public int Partitions { get; init; } = -1;
+
+    public short ReplicationFactor { get; init; } = -1;
+
+    public IReadOnlyDictionary<string, string>? Configs { get; init; }
+}
+
+/// <summary>The log start offset and the log end offset (high watermark) of a partition.</summary>
+public sealed record PartitionOffsets(long Start, long End);
+
+/// <summary>Topics: list, describe with partition offsets, create, delete, add partitions, alter configs.</summary>
+public sealed class TopicService
+{
+    private readonly KafkaAdmin _admin;
+
+    internal TopicService(KafkaAdmin admin) => _admin = admin;
+
+    public async Task<IReadOnlyList<TopicListing>> ListAsync(bool includeInternal = true, CancellationToken cancellationToken = default)
+    {
+        var metadata = await _admin.MetadataAsync(null, cancellationToken).ConfigureAwait(false);
+        var names = metadata.Topics.Where(t => !t.Error.IsError).Select(t => t.Topic).ToList();
+        if (names.Count == 0) return [];
+        var described = await DescribeTopicsAsync(names, tolerateErrors: true, cancellationToken).ConfigureAwait(false);
+        return described
+            .Where(t => !t.Error.IsError && (includeInternal || !t.IsInternal))
+            .Select(t => new TopicListing(t.Name, t.Partitions.Count, t.Partitions.Count == 0 ? 0 : t.Partitions.Max(p => p.Replicas.Count), t.IsInternal))
+            .OrderBy(t => t.Name, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    public async Task<TopicDetails> DescribeAsync(string topic, CancellationToken cancellationToken = default)
+    {
+        var description = (await DescribeTopicsAsync([topic], tolerateErrors: false, cancellationToken).ConfigureAwait(false))[0];
+        var partitions = description.Partitions.Select(p => new TopicPartition(topic, p.Partition)).ToList();
+        var offsets = await ListOffsetsAsync(partitions, cancellationToken).ConfigureAwait(false);
+        var details = description.Partitions
+            .OrderBy(p => p.Partition)
+            .Select(p =>
+            {
+                var o = offsets[new TopicPartition(topic, p.Partition)];
+                return new TopicPartitionDetails(p.Partition, p.Leader?.Id, p.Replicas.Select(n => n.Id).ToList(), p.ISR.Select(n => n.Id).ToList(), o.Start, o.End);
+            })
+            .ToList();
+        return new TopicDetails(description.Name, description.TopicId?.ToString(), description.IsInternal, details);
+    }
+
+    public Task CreateAsync(NewTopic topic, bool validateOnly = false, CancellationToken cancellationToken = default)
+    {
+        var spec = new TopicSpecification
+        {
+            Name = topic.Name,
+            NumPartitions = topic.Partitions,
+            ReplicationFactor = topic.ReplicationFactor,
+            Configs = topic.Configs?.ToDictionary(kv => kv.Key, kv => kv.Value),
+        };
+        return _admin.CallAsync(
+            c => c.CreateTopicsAsync([spec], new CreateTopicsOptions { ValidateOnly = validateOnly, RequestTimeout = _admin.Timeout, OperationTimeout = _admin.Timeout }),
+            $"create topic '{topic.Name}'", cancellationToken,
+            ex => ex is CreateTopicsException e ? KafkaAdmin.FirstError(e.Results, r => r.Error, r => $"create topic '{r.Topic}'") : null);
+    }
+
+    public Task DeleteAsync(IReadOnlyList<string> topics, CancellationToken cancellationToken = default) =>
+        _admin.CallAsync(
+            c => c.DeleteTopicsAsync(topics, new DeleteTopicsOptions { RequestTimeout = _admin.Timeout, OperationTimeout = _admin.Timeout }),
+            "delete topics", cancellationToken,
+            ex => ex is DeleteTopicsException e ? KafkaAdmin.FirstError(e.Results, r => r.Error, r => $"delete topic '{r.Topic}'") : null);
+
+    /// <summary>Grows a topic to <paramref name="totalPartitions"/> partitions (Kafka cannot shrink one).</summary>
+    public Task AddPartitionsAsync(string topic, int totalPartitions, CancellationToken cancellationToken = default) =>
+        _admin.CallAsync(
+            c => c.CreatePartitionsAsync([new PartitionsSpecification { Topic = topic, IncreaseTo = totalPartitions }],
+                new CreatePartitionsOptions { RequestTimeout = _admin.Timeout, OperationTimeout = _admin.Timeout }),
+            $"add partitions to '{topic}'", cancellationToken,
+            ex => ex is CreatePartitionsException e ? KafkaAdmin.FirstError(e.Results, r => r.Error, r => $"add partitions to '{r.Topic}'") : null);
+
+    /// <summary>Sets and removes topic config overrides; other overrides are kept.</summary>
+    public Task AlterConfigAsync(string topic, IReadOnlyDictionary<string, string> set, IReadOnlyList<string> delete, CancellationToken cancellationToken = default) =>
+        _admin.Configs.AlterAsync(ConfigEntity.Topic(topic), set, delete, cancellationToken);
+
+    /// <summary>The partition ids of a topic; <see cref="AdminErrorKind.NotFound"/> when it does not exist.</summary>
+    public async Task<IReadOnlyList<int>> PartitionsAsync(string topic, CancellationToken cancellationToken = default)
+    {
+        var description = (await DescribeTopicsAsync([topic], tolerateErrors: false, cancellationToken).ConfigureAwait(false))[0];
+        return description.Partitions.Select(p => p.Partition).Order().ToList();
+    }
+
+    /// <summary>Start and end offsets of each partition, in one request for each.</summary>
+    public async Task<IReadOnlyDictionary<TopicPartition, PartitionOffsets>> ListOffsetsAsync(IReadOnlyCollection<TopicPartition> partitions, CancellationToken cancellationToken = default)
+    {
+        if (partitions.Count == 0) return new Dictionary<TopicPartition, PartitionOffsets>();
+        var starts = await ListOffsetsAsync(partitions, OffsetSpec.Earliest(), cancellationToken).ConfigureAwait(false);
+        var ends = await ListOffsetsAsync(partitions, OffsetSpec.Latest(), cancellationToken).ConfigureAwait(false);
+        return partitions.Distinct().ToDictionary(p => p, p => new PartitionOffsets(starts[p], ends[p]));
+    }
+
+    /// <summary>For each partition, the first offset whose timestamp is at or after <paramref name="time"/>; -1 where there is none.</summary>
+    public Task<Dictionary<TopicPartition, long>> OffsetsForTimeAsync(IReadOnlyCollection<TopicPartition> partitions, DateTimeOffset time, CancellationToken cancellationToken = default) =>
+        ListOffsetsAsync(partitions, OffsetSpec.ForTimestamp(time.ToUnixTimeMilliseconds()), cancellationToken);
+
+    private async Task<Dictionary<TopicPartition, long>> ListOffsetsAsync(IReadOnlyCollection<TopicPartition> partitions, OffsetSpec spec, CancellationToken cancellationToken)
+    {
+        var specs = partitions.Distinct().Select(p => new TopicPartitionOffsetSpec { TopicPartition = p, OffsetSpec = spec }).ToList();
+        var result = await _admin.CallAsync(
+            c => c.ListOffsetsAsync(specs, new ListOffsetsOptions { RequestTimeout = _admin.Timeout }),
+            "list offsets", cancellationToken,
+            ex => ex is ListOffsetsException e
+                ? KafkaAdmin.FirstError(e.Result.ResultInfos, r => r.TopicPartitionOffsetError.Error, r => $"list offsets of {r.TopicPartitionOffsetError.TopicPartition}")
+                : null).ConfigureAwait(false);
+        return result.ResultInfos.ToDictionary(r => r.TopicPartitionOffsetError.TopicPartition, r => r.TopicPartitionOffsetError.Offset.Value);
+    }
+
+    private async Task<List<TopicDescription>> DescribeTopicsAsync(IReadOnlyList<string> names, bool tolerateErrors, CancellationToken cancellationToken)
+    {
+        var options = new DescribeTopicsOptions { RequestTimeout = _admin.Timeout };
+        async Task<List<TopicDescription>> Describe(IAdminClient client)
+        {
+            try
+            {
+                return (await client.DescribeTopicsAsync(TopicCollection.OfTopicNames(names), options).ConfigureAwait(false)).TopicDescriptions;
+            }
+            catch (DescribeTopicsException e) when (tolerateErrors)
+            {
+                return e.Results.TopicDescriptions;
+            }
+        }
+        return await _admin.CallAsync(Describe,
+            "describe topics", cancellationToken,
+            ex => ex is DescribeTopicsException e
+                ? KafkaAdmin.FirstError(e.Results.TopicDescriptions, d => d.Error,
+                    d => d.Error.Code == ErrorCode.UnknownTopicOrPart ? $"topic '{d.Name}' does not exist" : $"topic '{d.Name}'")
+                : null).ConfigureAwait(false);
+    }
+}
