@@ -16,6 +16,7 @@ catch (ArgumentException e)
 return command switch
 {
     "full-disk" => await FullDiskCheck.RunAsync(options),
+    "crash" => await CrashTest.RunAsync(options),
     _ => Usage(),
 };
 
@@ -23,6 +24,8 @@ static int Usage()
 {
     Console.Error.WriteLine("""
         usage:
+          brook-crash-harness crash --server BROOK_SERVER_DLL --work DIR [--kills N] [--partitions N] [--writers N] [--rate MSGS_PER_S]
+                              [--min-uptime-ms N] [--max-uptime-ms N] [--seed N] [--overrides KEY=VALUE,...] [--sabotage yes]
           brook-crash-harness full-disk --server BROOK_SERVER_DLL --mount DIR --filler FILE [--message-bytes N] [--log FILE]
         """);
     return 2;
