@@ -115,14 +115,20 @@ public sealed class DiskLogStore : ILogStore, ILogMaintenance
             if (_topics.ContainsKey(name)) return StoreResult<TopicMetadata>.Failure(StoreStatus.TopicAlreadyExists, $"Topic '{name}' already exists.");
             var metadata = new TopicMetadata(name, KafkaUuid.NewRandom(), partitionCount, configs.ToImmutableDictionary(StringComparer.Ordinal));
             var config = LogConfig.Create(BrokerConfigs, metadata.Configs);
-            var partitions = Enumerable.Range(0, partitionCount).Select(p => OpenPartition(name, p, config, cleanShutdown: true)).ToImmutableArray();
-            WriteTopicFile(metadata);
-            Volatile.Write(ref _topics, _topics.SetItem(name, new TopicEntry(metadata, partitions)));
+            var partitions = new List<DiskPartitionLog>();
+            try
+            {
+                for (var p = 0; p < partitionCount; p++) partitions.Add(OpenPartition(name, p, config, cleanShutdown: true));
+                WriteTopicFile(metadata);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A topic that could not be saved (a full disk) leaves no directories behind to collide with a retry.
+                foreach (var partition in partitions) await DiscardPartitionAsync(partition).ConfigureAwait(false);
+                return StoreResult<TopicMetadata>.Failure(StoreStatus.StorageError, e.Message);
+            }
+            Volatile.Write(ref _topics, _topics.SetItem(name, new TopicEntry(metadata, [.. partitions])));
             return StoreResult<TopicMetadata>.Success(metadata);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return StoreResult<TopicMetadata>.Failure(StoreStatus.StorageError, e.Message);
         }
         finally
         {
@@ -252,9 +258,13 @@ public sealed class DiskLogStore : ILogStore, ILogMaintenance
         await _topicsLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            foreach (var partition in AllPartitions) await partition.CloseAsync(flush: true).ConfigureAwait(false);
-            File.WriteAllBytes(Path.Combine(DataDirectory, CleanShutdownFileName), []);
-            DurableFiles.SyncDirectory(DataDirectory);
+            var clean = true;
+            foreach (var partition in AllPartitions) clean &= await partition.CloseAsync(flush: true).ConfigureAwait(false);
+            if (clean)
+            {
+                File.WriteAllBytes(Path.Combine(DataDirectory, CleanShutdownFileName), []);
+                DurableFiles.SyncDirectory(DataDirectory);
+            }
         }
         finally
         {
@@ -360,6 +370,19 @@ public sealed class DiskLogStore : ILogStore, ILogMaintenance
             {
                 // Retried on the next deletion or open.
             }
+        }
+    }
+
+    private static async Task DiscardPartitionAsync(DiskPartitionLog partition)
+    {
+        await partition.CloseAsync(flush: false).ConfigureAwait(false);
+        try
+        {
+            System.IO.Directory.Delete(partition.Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Harmless leftover: a directory without a topic file is never loaded.
         }
     }
 

@@ -147,18 +147,18 @@ internal sealed class DiskPartitionLog : IPartitionLog
             var check = _producers.Check(batches.Span, now);
             if (check.Status != AppendStatus.Appended) return ProducerStateManager.Outcome(check, options, _logStartOffset);
             var config = Config;
-            var active = _segments[^1];
-            if (ShouldRoll(active, batches.Length, config)) active = RollLocked();
-            appended = BatchOps.AssignOffsets(batches.Span, _logEndOffset, options);
-            if (appended.LastOffset - active.BaseOffset > int.MaxValue && !active.IsEmpty) active = RollLocked();
-            var sizeBefore = active.Size;
             try
             {
+                // A failed roll or write leaves the log as it was (see RollLocked and LogSegment.Append), so the
+                // partition takes appends again once the disk has room.
+                var active = _segments[^1];
+                if (ShouldRoll(active, batches.Length, config)) active = RollLocked();
+                appended = BatchOps.AssignOffsets(batches.Span, _logEndOffset, options);
+                if (appended.LastOffset - active.BaseOffset > int.MaxValue && !active.IsEmpty) active = RollLocked();
                 active.Append(batches.Span, config.IndexIntervalBytes);
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                TryTruncate(active, sizeBefore);
                 throw new StorageException($"Writing to {Topic}-{Partition} failed: {e.Message}", e);
             }
             _producers.OnAppended(batches.Span, now);
@@ -226,9 +226,17 @@ internal sealed class DiskPartitionLog : IPartitionLog
             newStart = Math.Max(_logStartOffset, offset);
             if (newStart != _logStartOffset)
             {
+                // Durable before visible: a start that could not be saved would come back after a restart.
+                try
+                {
+                    WriteCheckpoint(newStart);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new StorageException($"Saving the log start of {Topic}-{Partition} failed: {e.Message}", e);
+                }
                 Volatile.Write(ref _logStartOffset, newStart);
                 DeleteSegmentsLocked(_segments.TakeWhile((s, i) => i < _segments.Length - 1 && _segments[i + 1].BaseOffset <= newStart).ToList());
-                WriteCheckpoint();
             }
         }
         finally
@@ -332,21 +340,33 @@ internal sealed class DiskPartitionLog : IPartitionLog
         }
     }
 
-    /// <summary>Closes write handles after a final flush and records a clean recovery point.</summary>
-    public async Task CloseAsync(bool flush)
+    /// <summary>
+    /// Closes write handles after a final flush and records a clean recovery point. Returns false when flushing or
+    /// saving failed (a full or failing disk): the store then must not mark the shutdown clean, so the next open recovers.
+    /// </summary>
+    public async Task<bool> CloseAsync(bool flush)
     {
+        var clean = true;
         await _appendLock.WaitAsync().ConfigureAwait(false);
         try
         {
-            if (_closed) return;
+            if (_closed) return true;
             _closed = true;
             var segments = _segments;
             if (flush)
             {
-                segments[^1].CloseForAppends(flush: true);
-                lock (_flushLock) _flushedOffset = _logEndOffset;
-                WriteCheckpoint();
-                WriteProducerSnapshot();
+                try
+                {
+                    segments[^1].CloseForAppends(flush: true);
+                    lock (_flushLock) _flushedOffset = _logEndOffset;
+                    WriteCheckpoint();
+                    WriteProducerSnapshot();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    segments[^1].CloseForAppends(flush: false);
+                    clean = false;
+                }
             }
             else
             {
@@ -360,6 +380,7 @@ internal sealed class DiskPartitionLog : IPartitionLog
             _appendLock.Release();
         }
         _appendSignal.Signal();
+        return clean;
     }
 
     /// <summary>Runs <paramref name="action"/> holding the append lock (used by the cleaner to swap segments).</summary>
@@ -405,17 +426,36 @@ internal sealed class DiskPartitionLog : IPartitionLog
         return now - active.CreatedMs > config.SegmentMs - jitter;
     }
 
-    /// <summary>Closes the active segment (flushed, so older segments never need an fsync again) and starts one at the log end.</summary>
+    /// <summary>
+    /// Closes the active segment (flushed, so older segments never need an fsync again) and starts one at the log end.
+    /// If creating or flushing fails the old segment stays active and nothing is published. The checkpoint and producer
+    /// snapshot only shorten the next recovery, so failing to write them (a full disk) does not fail the roll.
+    /// </summary>
     private LogSegment RollLocked()
     {
         var old = _segments[^1];
-        old.CloseForAppends(flush: true);
-        lock (_flushLock) _flushedOffset = Math.Max(_flushedOffset, _logEndOffset);
         var next = LogSegment.CreateActive(Directory, _logEndOffset, _store.NowMs);
+        try
+        {
+            old.CloseForAppends(flush: true);
+        }
+        catch
+        {
+            next.DeleteFiles();
+            throw;
+        }
+        lock (_flushLock) _flushedOffset = Math.Max(_flushedOffset, _logEndOffset);
         PublishSegments(_segments.Add(next));
         DurableFiles.SyncDirectory(Directory);
-        WriteCheckpoint();
-        WriteProducerSnapshot();
+        try
+        {
+            WriteCheckpoint();
+            WriteProducerSnapshot();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Recovery scans from the older recovery point and replays producer state from an older snapshot.
+        }
         return next;
     }
 
@@ -636,18 +676,6 @@ internal sealed class DiskPartitionLog : IPartitionLog
         return found;
     }
 
-    private static void TryTruncate(LogSegment segment, long size)
-    {
-        try
-        {
-            segment.TruncateUnpublished(size);
-        }
-        catch (IOException)
-        {
-            // Recovery trims the unpublished tail on the next open.
-        }
-    }
-
     /// <summary>Saves the producer state as of the log end; caller holds the append lock (or is opening the log).</summary>
     private void WriteProducerSnapshot()
     {
@@ -711,9 +739,9 @@ internal sealed class DiskPartitionLog : IPartitionLog
             : (0, 0);
     }
 
-    private void WriteCheckpoint()
+    private void WriteCheckpoint(long? logStartOffset = null)
     {
-        var text = string.Create(CultureInfo.InvariantCulture, $"{_logStartOffset} {Volatile.Read(ref _flushedOffset)}\n");
+        var text = string.Create(CultureInfo.InvariantCulture, $"{logStartOffset ?? _logStartOffset} {Volatile.Read(ref _flushedOffset)}\n");
         DurableFiles.WriteAtomically(Path.Combine(Directory, CheckpointFileName), Encoding.ASCII.GetBytes(text));
     }
 }

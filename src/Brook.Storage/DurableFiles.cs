@@ -10,12 +10,21 @@ public static partial class DurableFiles
     public static void WriteAtomically(string path, ReadOnlySpan<byte> content)
     {
         var temp = path + ".tmp";
-        using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write))
+        try
         {
-            RandomAccess.Write(handle, content, 0);
-            RandomAccess.FlushToDisk(handle);
+            using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write))
+            {
+                RandomAccess.Write(handle, content, 0);
+                RandomAccess.FlushToDisk(handle);
+            }
+            File.Move(temp, path, overwrite: true);
         }
-        File.Move(temp, path, overwrite: true);
+        catch (IOException)
+        {
+            // A half-written temp file would hold space on a full disk; the target is untouched.
+            File.Delete(temp);
+            throw;
+        }
         SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 

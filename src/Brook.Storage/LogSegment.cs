@@ -145,7 +145,7 @@ internal sealed class LogSegment
             {
                 segment.ClearIndexes();
                 validEnd = segment.Scan(handle, 0, length, checkCrc: recover, indexIntervalBytes, buildIndex: true);
-                segment.WriteIndexFiles();
+                segment.TryWriteIndexFiles();
             }
             truncatedBytes = length - validEnd;
             if (truncatedBytes > 0)
@@ -160,7 +160,11 @@ internal sealed class LogSegment
         return segment;
     }
 
-    /// <summary>Writes whole batches (offsets already assigned) at the end; only the partition's appender calls this.</summary>
+    /// <summary>
+    /// Writes whole batches (offsets already assigned) at the end; only the partition's appender calls this. All or
+    /// nothing: when a write fails (a full disk), the files are cut back and the in-memory state restored, so the
+    /// segment stays consistent and the next append can succeed once space is free.
+    /// </summary>
     public void Append(ReadOnlySpan<byte> batches, int indexIntervalBytes)
     {
         if (!_acceptsAppends) throw new InvalidOperationException("Segment is not active.");
@@ -169,22 +173,62 @@ internal sealed class LogSegment
         var log = _log!;
         var start = _size;
         if (start + batches.Length > int.MaxValue) throw new StorageException("Segment would exceed 2 GiB.");
-        RandomAccess.Write(log, batches, start);
-        var position = 0;
-        while (position < batches.Length)
+        var before = SaveTracking();
+        try
         {
-            var size = BatchOps.CompleteBatchSize(batches[position..]);
-            Track(BatchOps.ReadInfo(batches[position..]), start + position, indexIntervalBytes, writeIndexFiles: true);
-            position += size;
+            RandomAccess.Write(log, batches, start);
+            var position = 0;
+            while (position < batches.Length)
+            {
+                var size = BatchOps.CompleteBatchSize(batches[position..]);
+                Track(BatchOps.ReadInfo(batches[position..]), start + position, indexIntervalBytes, writeIndexFiles: true);
+                position += size;
+            }
+        }
+        catch (IOException)
+        {
+            RollBack(before, start);
+            throw;
         }
         Volatile.Write(ref _size, start + batches.Length);
     }
 
-    /// <summary>Cuts the log back to <paramref name="size"/> after a failed write (nothing beyond it was published).</summary>
-    public void TruncateUnpublished(long size)
+    private TrackingState SaveTracking()
     {
-        if (_log is { } log) RandomAccess.SetLength(log, size);
+        lock (_indexLock)
+            return new(_indexCount, _timeCount, _nextOffset, _maxTimestamp, _batchOfMaxTimestamp, _firstBatchTimestamp, _bytesSinceIndexEntry);
     }
+
+    /// <summary>Undoes a failed append: nothing past <paramref name="size"/> was published, so readers never saw it.</summary>
+    private void RollBack(TrackingState state, long size)
+    {
+        lock (_indexLock)
+        {
+            _indexCount = state.IndexCount;
+            _timeCount = state.TimeCount;
+        }
+        Volatile.Write(ref _nextOffset, state.NextOffset);
+        Volatile.Write(ref _maxTimestamp, state.MaxTimestamp);
+        Volatile.Write(ref _batchOfMaxTimestamp, state.BatchOfMaxTimestamp);
+        Volatile.Write(ref _firstBatchTimestamp, state.FirstBatchTimestamp);
+        _bytesSinceIndexEntry = state.BytesSinceIndexEntry;
+        try
+        {
+            // Shrinking needs no space. Index entries past the restored counts would describe bytes that are gone.
+            lock (_writerLock)
+            {
+                if (_log is { } log) RandomAccess.SetLength(log, size);
+                if (_offsetIndexWriter is { } index) RandomAccess.SetLength(index, (long)state.IndexCount * OffsetEntrySize);
+                if (_timeIndexWriter is { } time) RandomAccess.SetLength(time, (long)state.TimeCount * TimeEntrySize);
+            }
+        }
+        catch (IOException)
+        {
+            // Appends overwrite from the published size; recovery cuts an unpublished tail and rebuilds bad indexes.
+        }
+    }
+
+    private readonly record struct TrackingState(int IndexCount, int TimeCount, long NextOffset, long MaxTimestamp, long BatchOfMaxTimestamp, long FirstBatchTimestamp, int BytesSinceIndexEntry);
 
     /// <summary>File position of the batch to start scanning from for <paramref name="offset"/> (an index entry at or before it).</summary>
     public long PositionForOffset(long offset)
@@ -231,17 +275,23 @@ internal sealed class LogSegment
         }
     }
 
-    /// <summary>Flushes all three files and closes the write handles; the segment stays readable.</summary>
+    /// <summary>
+    /// Flushes all three files and closes the write handles; the segment stays readable. When a flush fails nothing is
+    /// closed, so the segment still takes appends.
+    /// </summary>
     public void CloseForAppends(bool flush = true)
     {
         lock (_writerLock)
         {
-            foreach (var handle in new[] { _log, _offsetIndexWriter, _timeIndexWriter })
+            var handles = new[] { _log, _offsetIndexWriter, _timeIndexWriter };
+            if (flush)
             {
-                if (handle is null) continue;
-                if (flush) RandomAccess.FlushToDisk(handle);
-                handle.Dispose();
+                foreach (var handle in handles)
+                {
+                    if (handle is not null) RandomAccess.FlushToDisk(handle);
+                }
             }
+            foreach (var handle in handles) handle?.Dispose();
             _log = _offsetIndexWriter = _timeIndexWriter = null;
             _acceptsAppends = false;
         }
@@ -452,6 +502,23 @@ internal sealed class LogSegment
         _maxTimestamp = -1;
         _batchOfMaxTimestamp = -1;
         _nextOffset = BaseOffset;
+    }
+
+    /// <summary>
+    /// Saves the rebuilt indexes; on a full disk the stale files are removed instead (deleting needs no space), so the
+    /// next open rebuilds them rather than trusting entries that describe other bytes. The segment still opens.
+    /// </summary>
+    private void TryWriteIndexFiles()
+    {
+        try
+        {
+            WriteIndexFiles();
+        }
+        catch (IOException)
+        {
+            File.Delete(IndexPath);
+            File.Delete(TimeIndexPath);
+        }
     }
 
     private void WriteIndexFiles()

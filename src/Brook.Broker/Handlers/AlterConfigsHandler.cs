@@ -27,6 +27,12 @@ public sealed class AlterConfigsHandler(TopicConfigChanges changes) : RequestHan
                 result.ErrorMessage = "Only topic configs can be altered at run time; broker configs are read at start.";
                 continue;
             }
+            if (ConfigResources.HasDuplicateNames(resource.Configs.Select(c => c.Name)))
+            {
+                result.ErrorCode = (short)ErrorCode.InvalidRequest;
+                result.ErrorMessage = ConfigResources.DuplicateKeysMessage;
+                continue;
+            }
             var configs = resource.Configs.ToDictionary(c => c.Name, c => c.Value, StringComparer.Ordinal);
             var (error, message) = await changes.ReplaceAsync(resource.ResourceName, configs, request.ValidateOnly, cancellationToken).ConfigureAwait(false);
             result.ErrorCode = (short)error;

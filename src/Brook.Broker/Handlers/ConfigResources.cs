@@ -22,3 +22,16 @@ internal static class ConfigTypeCode
         _ => 0,
     };
 }
+
+/// <summary>Checks shared by the config-altering APIs.</summary>
+internal static class ConfigResources
+{
+    /// <summary>Kafka's message when one resource names a config twice (INVALID_REQUEST).</summary>
+    public const string DuplicateKeysMessage = "Error due to duplicate config keys";
+
+    public static bool HasDuplicateNames(IEnumerable<string> names)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return names.Any(n => !seen.Add(n));
+    }
+}

@@ -17,10 +17,17 @@ public sealed class CreateTopicsHandler(TopicService topics, BrokerConfig config
         var response = new CreateTopicsResponse();
         var clusterCreate = context.IsClusterAllowed(AclOperation.Create, logIfDenied: false);
         var duplicates = request.Topics.GroupBy(t => t.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
+        // Counted as Kafka counts: the whole request fails when its topics together ask for too many partitions.
+        var requested = request.Topics.Sum(t => t.Assignments.Count > 0 ? t.Assignments.Count : t.NumPartitions == -1 ? config.DefaultPartitions : Math.Max(t.NumPartitions, 0L));
         foreach (var topic in request.Topics)
         {
             var result = new CreateTopicsResponse.CreatableTopicResult { Name = topic.Name };
             response.Topics.Add(result);
+            if (requested > TopicService.MaxPartitionsPerRequest)
+            {
+                Fail(result, ErrorCode.PolicyViolation, TopicService.TooManyPartitionsMessage);
+                continue;
+            }
             if (duplicates.Contains(topic.Name))
             {
                 Fail(result, ErrorCode.InvalidRequest, $"Topic '{topic.Name}' appears more than once in the request.");

@@ -26,7 +26,9 @@ public sealed class DescribeLogDirsHandler(ILogStore store, BrokerOptions option
                 // Totals are optional (-1 = unknown).
             }
         }
-        var wanted = request.Topics?.ToDictionary(t => t.Topic, t => t.Partitions.ToHashSet(), StringComparer.Ordinal);
+        // A topic named twice asks for the union of its partitions.
+        var wanted = request.Topics?.GroupBy(t => t.Topic, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.SelectMany(t => t.Partitions).ToHashSet(), StringComparer.Ordinal);
         foreach (var topic in store.ListTopics().OrderBy(t => t.Name, StringComparer.Ordinal))
         {
             HashSet<int>? partitions = null;

@@ -27,6 +27,12 @@ public sealed class IncrementalAlterConfigsHandler(TopicConfigChanges changes) :
                 result.ErrorMessage = "Only topic configs can be altered at run time; broker configs are read at start.";
                 continue;
             }
+            if (ConfigResources.HasDuplicateNames(resource.Configs.Select(c => c.Name)))
+            {
+                result.ErrorCode = (short)ErrorCode.InvalidRequest;
+                result.ErrorMessage = ConfigResources.DuplicateKeysMessage;
+                continue;
+            }
             var list = resource.Configs.Select(c => (c.Name, c.ConfigOperation, c.Value)).ToList();
             var (error, message) = await changes.ApplyIncrementalAsync(resource.ResourceName, list, request.ValidateOnly, cancellationToken).ConfigureAwait(false);
             result.ErrorCode = (short)error;

@@ -16,6 +16,14 @@ public sealed class TopicService(ILogStore store, BrokerConfig config)
 {
     public const int MaxNameLength = 249;
 
+    /// <summary>
+    /// Most partitions one request may create, as Kafka's controller limits it (POLICY_VIOLATION): a request asking for
+    /// millions must not make the broker allocate for millions.
+    /// </summary>
+    public const int MaxPartitionsPerRequest = 10_000;
+
+    public const string TooManyPartitionsMessage = "Excessively large number of partitions per request.";
+
     public ILogStore Store => store;
 
     /// <summary>Kafka's rule: 1–249 characters from [a-zA-Z0-9._-], and not "." or "..".</summary>
@@ -82,6 +90,7 @@ public sealed class TopicService(ILogStore store, BrokerConfig config)
         if (topic is null) return TopicOutcome.Fail(ErrorCode.UnknownTopicOrPartition, $"Topic '{name}' does not exist.");
         if (newCount <= topic.PartitionCount)
             return TopicOutcome.Fail(ErrorCode.InvalidPartitions, $"Topic currently has {topic.PartitionCount} partitions, which is higher than or equal to the requested {newCount}.");
+        if ((long)newCount - topic.PartitionCount > MaxPartitionsPerRequest) return TopicOutcome.Fail(ErrorCode.PolicyViolation, TooManyPartitionsMessage);
         if (validateOnly) return TopicOutcome.Ok(topic with { PartitionCount = newCount });
         var result = await store.AddPartitionsAsync(name, newCount, cancellationToken).ConfigureAwait(false);
         return result.Status == StoreStatus.Ok
