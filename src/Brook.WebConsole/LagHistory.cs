@@ -32,8 +32,9 @@ internal sealed class LagHistory(TimeProvider time)
         {
             series.LastRecorded = now;
             var sample = new LagSample(now, group.TotalLag, partitions);
-            // Several viewers polling at once would crowd the chart: samples closer than MinInterval replace the last one.
-            if (series.Samples.Count > 0 && now - series.Samples[^1].Time < MinInterval) series.Samples[^1] = sample;
+            // Several viewers polling at once would crowd the chart: within MinInterval of the last sample, its values are
+            // refreshed but its time is kept, so a steady stream of requests still yields a sample per interval.
+            if (series.Samples.Count > 0 && now - series.Samples[^1].Time < MinInterval) series.Samples[^1] = sample with { Time = series.Samples[^1].Time };
             else series.Samples.Add(sample);
             if (series.Samples.Count > MaxSamples) series.Samples.RemoveRange(0, series.Samples.Count - MaxSamples);
             snapshot = series.Samples.ToList();
