@@ -22,6 +22,7 @@ public sealed class KafkaAdmin : IDisposable
         Acls = new AclService(this);
         Users = new ScramUserService(this);
         Messages = new MessageService(this);
+        LogDirs = new LogDirService(this);
     }
 
     public ConnectionSettings Settings { get; }
@@ -39,6 +40,8 @@ public sealed class KafkaAdmin : IDisposable
     public ScramUserService Users { get; }
 
     public MessageService Messages { get; }
+
+    public LogDirService LogDirs { get; }
 
     internal TimeSpan Timeout => Settings.Timeout;
 
