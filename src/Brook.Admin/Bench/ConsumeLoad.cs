@@ -51,6 +51,10 @@ internal sealed class ConsumeLoad
         config.EnableAutoCommit = _groupId is not null;
         config.AutoOffsetReset = AutoOffsetReset.Earliest;
         config.EnablePartitionEof = false;
+        // librdkafka pauses a partition's fetching for fetch.queue.backoff.ms (1 s) once its local queue holds
+        // queued.min.messages (100k); a consumer slower than the broker then idles. Keep fetching instead.
+        config.QueuedMinMessages = 1_000_000;
+        config.Set("fetch.queue.backoff.ms", "10");
         foreach (var (key, value) in _properties) config.Set(key, value);
         try
         {
