@@ -1,3 +1,4 @@
+using Brook.Admin.Bench;
 using Confluent.Kafka;
 
 namespace Brook.Admin;
@@ -23,6 +24,7 @@ public sealed class KafkaAdmin : IDisposable
         Users = new ScramUserService(this);
         Messages = new MessageService(this);
         LogDirs = new LogDirService(this);
+        Bench = new BenchService(this);
     }
 
     public ConnectionSettings Settings { get; }
@@ -42,6 +44,9 @@ public sealed class KafkaAdmin : IDisposable
     public MessageService Messages { get; }
 
     public LogDirService LogDirs { get; }
+
+    /// <summary>Load runs: produce, consume and end-to-end throughput and latency.</summary>
+    public BenchService Bench { get; }
 
     internal TimeSpan Timeout => Settings.Timeout;
 

@@ -1,3 +1,4 @@
+using Brook.Broker;
 using Brook.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

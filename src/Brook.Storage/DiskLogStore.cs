@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Brook.Protocol;
 
 namespace Brook.Storage;
@@ -40,7 +41,6 @@ public sealed class DiskLogStore : ILogStore, ILogMaintenance
 
     private const string TopicsDirectoryName = ".topics";
     private const string CleanShutdownFileName = ".clean_shutdown";
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     private readonly SemaphoreSlim _topicsLock = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
@@ -306,7 +306,7 @@ public sealed class DiskLogStore : ILogStore, ILogMaintenance
         var topics = ImmutableDictionary.CreateBuilder<string, TopicEntry>(StringComparer.Ordinal);
         foreach (var file in System.IO.Directory.EnumerateFiles(_topicsDirectory, "*.json"))
         {
-            var stored = JsonSerializer.Deserialize<StoredTopic>(File.ReadAllBytes(file), JsonOptions)
+            var stored = JsonSerializer.Deserialize(File.ReadAllBytes(file), StoredTopicJson.Default.StoredTopic)
                 ?? throw new StorageException($"Topic file {file} is empty.");
             if (!KafkaUuid.TryParse(stored.TopicId, out var topicId)) throw new StorageException($"Topic file {file} has a bad topic id.");
             var metadata = new TopicMetadata(stored.Name, topicId, stored.PartitionCount, stored.Configs.ToImmutableDictionary(StringComparer.Ordinal));
@@ -391,10 +391,20 @@ public sealed class DiskLogStore : ILogStore, ILogMaintenance
     private void WriteTopicFile(TopicMetadata metadata)
     {
         var stored = new StoredTopic(metadata.Name, metadata.TopicId.ToString(), metadata.PartitionCount, new Dictionary<string, string>(metadata.Configs));
-        DurableFiles.WriteAtomically(TopicFilePath(metadata.Name), JsonSerializer.SerializeToUtf8Bytes(stored, JsonOptions));
+        DurableFiles.WriteAtomically(TopicFilePath(metadata.Name), JsonSerializer.SerializeToUtf8Bytes(stored, StoredTopicJson.Default.StoredTopic));
     }
 
     private sealed record TopicEntry(TopicMetadata Metadata, ImmutableArray<DiskPartitionLog> Partitions);
 
-    private sealed record StoredTopic(string Name, string TopicId, int PartitionCount, Dictionary<string, string> Configs);
 }
+
+/// <summary>A topic file's content: name, id, partition count and configs.</summary>
+internal sealed record StoredTopic(string Name, string TopicId, int PartitionCount, Dictionary<string, string> Configs);
+
+/// <summary>
+/// Source-generated JSON for topic files: the reflection-based serializer costs tens of milliseconds of JIT on first
+/// use, which every broker start on a new data directory would pay.
+/// </summary>
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(StoredTopic))]
+internal sealed partial class StoredTopicJson : JsonSerializerContext;

@@ -332,6 +332,16 @@ internal sealed class LogSegment
         TimeIndexPath = stem + ".timeindex";
     }
 
+    /// <summary>Removes the files of a segment that was never published (no reader can hold it), e.g. after a failed roll.</summary>
+    public void DeleteFiles()
+    {
+        Retire();
+        CloseForAppends(flush: false);
+        File.Delete(LogPath);
+        File.Delete(IndexPath);
+        File.Delete(TimeIndexPath);
+    }
+
     /// <summary>
     /// Retires the segment for deletion: keeps one handle on its bytes for readers holding an older segment list (null
     /// when the log file is already gone) and renames its files with the <see cref="RetiredSegments.DeletedSuffix"/>;

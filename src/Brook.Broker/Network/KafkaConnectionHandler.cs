@@ -19,6 +19,9 @@ namespace Brook.Broker.Network;
 /// </summary>
 public sealed partial class KafkaConnectionHandler : ConnectionHandler
 {
+    /// <summary>Records fields at least this large are sent from the read buffers without an intermediate copy.</summary>
+    internal const int SpliceRecordsFrom = 4096;
+
     private readonly RequestDispatcher _dispatcher;
     private readonly BrokerOptions _options;
     private readonly IHostApplicationLifetime _lifetime;
@@ -53,7 +56,10 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, _lifetime.ApplicationStopping);
         using var idle = new CancellationTokenSource();
         using var readCancel = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token, idle.Token);
-        using var writer = new ProtocolWriter(4096);
+        // Fetched records of 4 KiB or more are referenced by the response writer and copied once, into the
+        // transport's buffers, rather than into the writer first; the writer then holds only headers.
+        using var writer = new ProtocolWriter(4096) { SpliceRecordsFrom = SpliceRecordsFrom };
+        var keepUntilWritten = new List<IDisposable>();
         try
         {
             while (true)
@@ -77,7 +83,7 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
                     while (keepOpen && TryReadFrame(ref buffer, session, out var frame))
                     {
                         consumed = buffer.Start;
-                        keepOpen = await HandleFrameAsync(frame, info, writer, output, stopping.Token).ConfigureAwait(false);
+                        keepOpen = await HandleFrameAsync(frame, info, writer, keepUntilWritten, output, stopping.Token).ConfigureAwait(false);
                     }
                 }
                 finally
@@ -132,7 +138,8 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
     }
 
     /// <summary>Handles one frame and writes its response; false when the connection must close after it.</summary>
-    private async Task<bool> HandleFrameAsync(ReadOnlySequence<byte> frame, ConnectionInfo info, ProtocolWriter writer, PipeWriter output, CancellationToken cancellationToken)
+    private async Task<bool> HandleFrameAsync(ReadOnlySequence<byte> frame, ConnectionInfo info, ProtocolWriter writer, List<IDisposable> keepUntilWritten,
+        PipeWriter output, CancellationToken cancellationToken)
     {
         if (info.Session.ExpectsRawSaslToken) return await HandleRawSaslTokenAsync(frame, info, writer, output, cancellationToken).ConfigureAwait(false);
         // The decoded request may keep views of the frame (records), so it is copied once into a pooled array
@@ -143,16 +150,19 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
         {
             frame.CopyTo(rented);
             writer.Reset();
-            var hasResponse = await _dispatcher.DispatchAsync(rented.AsMemory(0, length), info, writer, cancellationToken).ConfigureAwait(false);
+            var hasResponse = await _dispatcher.DispatchAsync(rented.AsMemory(0, length), info, writer, cancellationToken, keepUntilWritten).ConfigureAwait(false);
             if (!hasResponse) return !info.Session.CloseAfterResponse;
             if (_hooks.DropResponse is { } drop && drop(RequestHeader.Peek(rented.AsSpan(0, length)).ApiKey))
                 throw new ConnectionResetException("Response dropped by a test hook.");
-            var flush = await output.WriteAsync(writer.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
+            writer.CopyTo(output);
+            ReleaseAll(keepUntilWritten);
+            var flush = await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             if (flush.IsCompleted) throw new OperationCanceledException("Peer stopped reading.");
             return !info.Session.CloseAfterResponse;
         }
         finally
         {
+            ReleaseAll(keepUntilWritten);
             ArrayPool<byte>.Shared.Return(rented);
         }
     }
@@ -168,6 +178,12 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
         var flush = await output.WriteAsync(writer.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
         if (flush.IsCompleted) throw new OperationCanceledException("Peer stopped reading.");
         return true;
+    }
+
+    private static void ReleaseAll(List<IDisposable> resources)
+    {
+        foreach (var resource in resources) resource.Dispose();
+        resources.Clear();
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} opened from {RemoteEndPoint}")]
