@@ -143,7 +143,7 @@ public sealed class BrowserTests(ConsoleServer server) : IClassFixture<ConsoleSe
     }
 
     [Fact]
-    public async Task The_overview_shows_the_cluster_and_live_traffic_and_security_explains_what_is_missing()
+    public async Task The_overview_shows_the_cluster_and_live_traffic()
     {
         await server.CreateTopicAsync("ui-traffic", 1);
         await using var browser = await ConsoleBrowser.StartAsync(server.BaseUrl);
@@ -169,12 +169,6 @@ public sealed class BrowserTests(ConsoleServer server) : IClassFixture<ConsoleSe
             overview["topics"]!.GetValue<string>(), StringComparison.Ordinal);
         await browser.ScreenshotAsync("overview");
 
-        var security = await browser.RunAsync("security");
-        var notes = security!["notes"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
-        Assert.Equal(2, notes.Count);
-        Assert.Contains(notes, n => n.Contains("ACLs are not enabled", StringComparison.Ordinal));
-        Assert.Contains(notes, n => n.Contains("SCRAM users are not enabled", StringComparison.Ordinal));
-        await browser.ScreenshotAsync("security");
 
         await AssertNoPageProblemsAsync(browser);
     }

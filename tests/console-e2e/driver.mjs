@@ -28,7 +28,7 @@ page.setDefaultTimeout(20_000);
 const problems = [];
 page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
 page.on('console', (m) => {
-  // The security page expects 501 answers from a cluster without ACL and SCRAM APIs.
+  // The security page shows a note for 501 answers (a cluster without ACL or SCRAM APIs).
   if (m.type() === 'error' && !m.text().includes('501')) problems.push(`console error: ${m.text()}`);
 });
 page.on('request', (r) => {
@@ -223,7 +223,10 @@ const actions = {
   async security() {
     await open('#/security', '[data-testid="acls-section"] .alert, [data-testid="acls"]');
     await page.locator('[data-testid="users-section"] .alert, [data-testid="users"]').first().waitFor();
-    return { notes: (await tid('security-unavailable').allTextContents()).map((t) => t.trim()) };
+    return {
+      notes: (await tid('security-unavailable').allTextContents()).map((t) => t.trim()),
+      users: (await page.locator('[data-testid="users-section"]').first().textContent()) ?? '',
+    };
   },
 
   async problems() {
