@@ -23,6 +23,11 @@ public sealed class BrowserTests(ConsoleServer server) : IClassFixture<ConsoleSe
         }
         await browser.ScreenshotAsync("topics");
 
+        await server.CreateTopicAsync("ui-doomed", 1);
+        await browser.RunAsync("deleteTopic", new { name = "ui-doomed" });
+        using (var admin = server.Admin())
+            Assert.DoesNotContain(admin.GetMetadata(TimeSpan.FromSeconds(10)).Topics, t => t.Topic == "ui-doomed");
+
         var produced = await browser.RunAsync("produce", new
         {
             topic = "ui-orders",
@@ -31,7 +36,9 @@ public sealed class BrowserTests(ConsoleServer server) : IClassFixture<ConsoleSe
             headers = new[] { new { key = "source", value = "console-test" } },
         });
         await browser.ScreenshotAsync("topic-produce");
-        var partition = produced!["partition"]!.GetValue<int>();
+        Assert.Equal("0", produced!["messagesBefore"]!.GetValue<string>());
+        Assert.Equal("1", produced["messages"]!.GetValue<string>());
+        var partition = produced["partition"]!.GetValue<int>();
         var offset = produced["offset"]!.GetValue<long>();
 
         // A real consumer sees exactly what the form sent.

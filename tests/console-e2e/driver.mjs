@@ -39,12 +39,16 @@ const tid = (id) => page.locator(`[data-testid="${id}"]`);
 const formatNumber = (n) => new Intl.NumberFormat('en-US').format(n);
 
 async function open(hash, ready) {
-  await page.goto(`${baseUrl}/${hash}`);
+  const url = `${baseUrl}/${hash}`;
+  // Going to the URL the page is on changes nothing; reload so the page shows what the test just changed.
+  if (page.url() === url) await page.reload();
+  else await page.goto(url);
   if (ready) await page.locator(ready).first().waitFor();
 }
 
 async function screenshot(name) {
-  // Let charts and polled numbers settle on their latest sample.
+  // Let charts and polled numbers settle on their latest sample; from the top, so the sticky bar stays at the top.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.waitForTimeout(300);
   const file = path.join(screenshotDir, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
@@ -113,11 +117,16 @@ const actions = {
       await tid('header-key').last().fill(header.key);
       await tid('header-value').last().fill(header.value);
     }
+    const before = (await tid('topic-messages').textContent()).trim();
     await tid('produce-send').click();
     const produced = await tid('produced').textContent();
     const match = /partition (\d+) at offset (\d+)/.exec(produced);
     if (!match) throw new Error(`unexpected confirmation: ${produced}`);
-    return { partition: Number(match[1]), offset: Number(match[2]) };
+    const messages = await until('the topic\'s message count is refreshed', async () => {
+      const value = (await tid('topic-messages').textContent()).trim();
+      return { done: value !== before, value };
+    });
+    return { partition: Number(match[1]), offset: Number(match[2]), messagesBefore: before, messages };
   },
 
   async findMessage({ topic, search, view = 'auto' }) {

@@ -55,7 +55,8 @@ export function lineChart(series, { width = 720, height = 220, format = String, 
       grid.append(s('line', { x1: margin.left, x2: width - margin.right, y1: y(v), y2: y(v) }));
       grid.append(s('text', { x: margin.left - 8, y: y(v) + 4, 'text-anchor': 'end' }, document.createTextNode(format(v))));
     }
-    const ticks = Math.min(6, Math.max(2, Math.floor(plotW / 110)));
+    // Labels are whole seconds: never more ticks than seconds in the span, so no two read the same.
+    const ticks = Math.max(1, Math.min(6, Math.floor(plotW / 110), Math.floor((tMax - tMin) / 1000)));
     for (let i = 0; i <= ticks; i++) {
       const t = tMin + ((tMax - tMin) * i) / ticks;
       grid.append(s('text', { x: x(t), y: height - 6, 'text-anchor': i === 0 ? 'start' : i === ticks ? 'end' : 'middle' }, document.createTextNode(timeLabel(t))));

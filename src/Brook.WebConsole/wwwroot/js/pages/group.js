@@ -109,7 +109,7 @@ function resetForm(id, group) {
         { label: 'Partition', value: (p) => String(p.partition), class: 'num' },
         { label: 'Current offset', value: (p) => (p.currentOffset === null ? '–' : formatNumber(p.currentOffset)), class: 'num' },
         { label: 'New offset', value: (p) => formatNumber(p.newOffset), class: 'num' },
-        { label: 'Lag now', value: (p) => (p.lagBefore === null ? '–' : formatNumber(p.lagBefore)), class: 'num' },
+        { label: 'Lag before', value: (p) => (p.lagBefore === null ? '–' : formatNumber(p.lagBefore)), class: 'num' },
         { label: 'Lag after', value: (p) => formatNumber(p.lagAfter), class: 'num' },
       ], plan.partitions, { testid: 'reset-plan', rowAttrs: (p) => ({ 'data-tp': `${p.topic}/${p.partition}` }) }));
   };

@@ -24,9 +24,20 @@ export async function render(container, { name, tab = 'partitions', query }) {
   const body = h('section', { class: 'tab-body' });
   container.append(body);
   if (tab === 'messages') return messages(body, name, topic, query);
-  if (tab === 'produce') return produce(body, name, topic);
+  if (tab === 'produce') return produce(body, name, topic, () => refreshStats(container, name));
   if (tab === 'configs') return configs(body, name);
   return partitions(body, topic);
+}
+
+/** Re-reads the topic's counts after something changed them (a produced message). */
+async function refreshStats(container, name) {
+  try {
+    const topic = await api(`/topics/${enc(name)}`);
+    container.querySelector('[data-testid="topic-messages"]').textContent = formatNumber(topic.messages);
+    container.querySelector('[data-testid="topic-size"]').textContent = formatBytes(topic.sizeBytes);
+  } catch {
+    // The counts stay as they were; the produce result already says what happened.
+  }
 }
 
 async function remove(name) {
@@ -199,7 +210,7 @@ function messageCard(m, mode) {
 
 // ---- produce
 
-function produce(body, name, topic) {
+function produce(body, name, topic, produced) {
   const partition = h('select', { class: 'input', 'data-testid': 'produce-partition' },
     h('option', { value: '' }, 'Chosen by key'), topic.partitions.map((p) => h('option', { value: String(p.partition) }, `Partition ${p.partition}`)));
   const key = h('input', { class: 'input', placeholder: 'empty for no key', 'data-testid': 'produce-key' });
@@ -228,6 +239,7 @@ function produce(body, name, topic) {
       status.append(h('div', { class: 'alert ok', 'data-testid': 'produced' },
         `Produced to partition ${delivered.partition} at offset ${delivered.offset}. `,
         h('a', { href: `#/topics/${enc(name)}/messages?partition=${delivered.partition}&offset=${delivered.offset}` }, 'Show it')));
+      await produced();
     } catch (e) {
       status.append(errorBox(e, 'Could not produce'));
     }
