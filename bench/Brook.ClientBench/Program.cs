@@ -4,6 +4,12 @@ using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 
 // Usage: dotnet run -c Release --project bench/Brook.ClientBench -- [messages] [messageBytes] [partitions] [memory|disk]
+//    or: ... -- start [runs]   embedded start times (in memory, on a new data dir, reopening a data dir) as JSON
+if (args.Length > 0 && args[0] == "start")
+{
+    await StartTimes.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 10);
+    return;
+}
 var count = args.Length > 0 ? int.Parse(args[0]) : 200_000;
 var size = args.Length > 1 ? int.Parse(args[1]) : 1024;
 var partitions = args.Length > 2 ? int.Parse(args[2]) : 1;

@@ -41,6 +41,37 @@ public sealed class ConfigService
             .ToList();
     }
 
+    /// <summary>
+    /// Configs of several entities in one request. Entities the cluster answered with an error (deleted meanwhile, say)
+    /// are left out of the result rather than failing the others.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<ConfigEntity, IReadOnlyList<ConfigValue>>> DescribeManyAsync(IReadOnlyCollection<ConfigEntity> entities,
+        CancellationToken cancellationToken = default)
+    {
+        if (entities.Count == 0) return new Dictionary<ConfigEntity, IReadOnlyList<ConfigValue>>();
+        var resources = entities.Distinct().Select(Resource).ToList();
+        var options = new DescribeConfigsOptions { RequestTimeout = _admin.Timeout };
+        async Task<List<(ConfigResource Resource, Dictionary<string, ConfigEntryResult> Entries)>> Describe(Confluent.Kafka.IAdminClient client)
+        {
+            try
+            {
+                var described = await client.DescribeConfigsAsync(resources, options).ConfigureAwait(false);
+                return described.Select(r => (r.ConfigResource, r.Entries)).ToList();
+            }
+            catch (DescribeConfigsException e)
+            {
+                return e.Results.Where(r => !r.Error.IsError).Select(r => (r.ConfigResource, r.Entries)).ToList();
+            }
+        }
+        var results = await _admin.CallAsync(Describe, "describe configs", cancellationToken).ConfigureAwait(false);
+        return results.ToDictionary(
+            r => new ConfigEntity(r.Resource.Type == ResourceType.Topic ? ConfigEntityType.Topic : ConfigEntityType.Broker, r.Resource.Name),
+            r => (IReadOnlyList<ConfigValue>)r.Entries.Values
+                .Select(e => new ConfigValue(e.Name, e.Value, SourceName(e.Source), e.IsDefault, e.IsReadOnly, e.IsSensitive))
+                .OrderBy(v => v.Name, StringComparer.Ordinal)
+                .ToList());
+    }
+
     /// <summary>Sets <paramref name="set"/> and removes the overrides in <paramref name="delete"/> (back to their defaults); other configs are untouched.</summary>
     public Task AlterAsync(ConfigEntity entity, IReadOnlyDictionary<string, string> set, IReadOnlyList<string> delete, CancellationToken cancellationToken = default)
     {

@@ -20,6 +20,9 @@ public sealed record GroupDescription(string GroupId, string State, string Type,
     public long TotalLag => Partitions.Sum(p => p.Lag ?? 0);
 }
 
+/// <summary>A group at a glance: its state, how many members it has, and its lag summed over the partitions it has committed for.</summary>
+public sealed record GroupSummary(string GroupId, string State, string Type, int Members, long TotalLag, IReadOnlyList<string> Topics);
+
 public enum OffsetResetMode
 {
     ToEarliest,
@@ -67,6 +70,61 @@ public sealed class GroupService
             .Select(g => new GroupListing(g.GroupId, g.State.ToString(), g.Type.ToString(), g.IsSimpleConsumerGroup))
             .OrderBy(g => g.GroupId, StringComparer.Ordinal)
             .ToList();
+    }
+
+    /// <summary>
+    /// Every group with state, member count and total lag: one request to describe them all, one committed-offsets request
+    /// per group (librdkafka asks one group at a time), and one pair of ListOffsets for every partition involved.
+    /// </summary>
+    public async Task<IReadOnlyList<GroupSummary>> SummariesAsync(CancellationToken cancellationToken = default)
+    {
+        var listed = await ListAsync(cancellationToken).ConfigureAwait(false);
+        if (listed.Count == 0) return [];
+        var ids = listed.Select(g => g.GroupId).ToList();
+        var options = new DescribeConsumerGroupsOptions { RequestTimeout = _admin.Timeout };
+        async Task<List<ConsumerGroupDescription>> Describe(IAdminClient client)
+        {
+            try
+            {
+                return (await client.DescribeConsumerGroupsAsync(ids, options).ConfigureAwait(false)).ConsumerGroupDescriptions;
+            }
+            catch (DescribeConsumerGroupsException e)
+            {
+                return e.Results.ConsumerGroupDescriptions.Where(d => !d.Error.IsError).ToList();
+            }
+        }
+        var descriptionsTask = _admin.CallAsync(Describe, "describe groups", cancellationToken);
+        var committedTask = Task.WhenAll(ids.Select(id => CommittedOrEmptyAsync(id, cancellationToken)));
+        var metadataTask = _admin.MetadataAsync(null, cancellationToken);
+        var descriptions = (await descriptionsTask.ConfigureAwait(false)).ToDictionary(d => d.GroupId, StringComparer.Ordinal);
+        var committed = await committedTask.ConfigureAwait(false);
+        // Offsets committed for topics deleted since have no log end to compare with.
+        var existing = (await metadataTask.ConfigureAwait(false)).Topics.Where(t => !t.Error.IsError)
+            .SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Topic, p.PartitionId))).ToHashSet();
+        var partitions = committed.SelectMany(c => c.Keys).Where(existing.Contains).Distinct().ToList();
+        var offsets = await _admin.Topics.ListOffsetsAsync(partitions, cancellationToken).ConfigureAwait(false);
+
+        return listed.Select((g, i) =>
+        {
+            var description = descriptions.GetValueOrDefault(g.GroupId);
+            var lag = committed[i].Where(c => offsets.ContainsKey(c.Key)).Sum(c => Math.Max(0, offsets[c.Key].End - c.Value));
+            var topics = committed[i].Keys.Select(tp => tp.Topic)
+                .Concat(description?.Members.SelectMany(m => m.Assignment?.TopicPartitions?.Select(tp => tp.Topic) ?? []) ?? [])
+                .Distinct().Order(StringComparer.Ordinal).ToList();
+            return new GroupSummary(g.GroupId, description?.State.ToString() ?? g.State, g.Type, description?.Members.Count ?? 0, lag, topics);
+        }).ToList();
+    }
+
+    private async Task<Dictionary<TopicPartition, long>> CommittedOrEmptyAsync(string groupId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await CommittedAsync(groupId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AdminException ex) when (ex.Kind is AdminErrorKind.NotFound)
+        {
+            return [];
+        }
     }
 
     /// <summary>State, members with their assignments, and committed offset and lag for every partition the group consumes or committed.</summary>

@@ -1,3 +1,4 @@
+using Brook.Admin.Bench;
 using Confluent.Kafka;
 
 namespace Brook.Admin;
@@ -22,6 +23,8 @@ public sealed class KafkaAdmin : IDisposable
         Acls = new AclService(this);
         Users = new ScramUserService(this);
         Messages = new MessageService(this);
+        LogDirs = new LogDirService(this);
+        Bench = new BenchService(this);
     }
 
     public ConnectionSettings Settings { get; }
@@ -39,6 +42,11 @@ public sealed class KafkaAdmin : IDisposable
     public ScramUserService Users { get; }
 
     public MessageService Messages { get; }
+
+    public LogDirService LogDirs { get; }
+
+    /// <summary>Load runs: produce, consume and end-to-end throughput and latency.</summary>
+    public BenchService Bench { get; }
 
     internal TimeSpan Timeout => Settings.Timeout;
 

@@ -64,6 +64,55 @@ public sealed record ConsumeOptions
 public sealed record ConsumedMessage(string Topic, int Partition, long Offset, DateTimeOffset Timestamp, string TimestampType,
     byte[]? Key, byte[]? Value, IReadOnlyList<KeyValuePair<string, byte[]?>> Headers);
 
+/// <summary>Where a browse starts in each partition.</summary>
+public enum BrowseStart
+{
+    /// <summary>The last messages of each partition.</summary>
+    Newest,
+
+    /// <summary>The log start of each partition.</summary>
+    Oldest,
+
+    /// <summary>The same offset in each partition (clamped to the log).</summary>
+    Offset,
+
+    /// <summary>The first message at or after a time in each partition.</summary>
+    Timestamp,
+}
+
+/// <summary>A bounded look at a topic's messages: where to start, how many to return, and an optional text filter.</summary>
+public sealed record BrowseOptions
+{
+    /// <summary>Partitions to read; all when null.</summary>
+    public IReadOnlyList<int>? Partitions { get; init; }
+
+    public BrowseStart Start { get; init; } = BrowseStart.Newest;
+
+    /// <summary>The offset for <see cref="BrowseStart.Offset"/>.</summary>
+    public long Offset { get; init; }
+
+    /// <summary>The time for <see cref="BrowseStart.Timestamp"/>.</summary>
+    public DateTimeOffset? Time { get; init; }
+
+    /// <summary>Most messages returned.</summary>
+    public int Limit { get; init; } = 50;
+
+    /// <summary>Keep only messages whose key, value, or a header name or value contains this text (UTF-8, case-insensitive).</summary>
+    public string? Search { get; init; }
+
+    /// <summary>Most records examined per partition; bounds the work a search does.</summary>
+    public int MaxScanPerPartition { get; init; } = 10_000;
+}
+
+/// <summary>
+/// Browsed messages: oldest first from a start position, newest first for <see cref="BrowseStart.Newest"/>. Scanned counts
+/// the records examined; ScanLimitReached says a partition had more to read than the scan bound allowed.
+/// </summary>
+public sealed record BrowseResult(IReadOnlyList<ConsumedMessage> Messages, long Scanned, bool ScanLimitReached);
+
+/// <summary>Where an acknowledged message landed.</summary>
+public sealed record DeliveredMessage(string Topic, int Partition, long Offset, DateTimeOffset Timestamp);
+
 /// <summary>Producing and consuming messages with a real Kafka client, for tools rather than applications.</summary>
 public sealed class MessageService
 {
@@ -123,6 +172,133 @@ public sealed class MessageService
         if (firstError is not null) throw AdminException.From(firstError, $"produce to '{topic}'");
         return new ProduceSummary(sent, bytes, clock.Elapsed);
     }
+
+    /// <summary>Produces one message, waits for its acknowledgement (acks=all unless set) and says where it landed.</summary>
+    public async Task<DeliveredMessage> ProduceOneAsync(string topic, OutgoingMessage message, ProduceOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new ProduceOptions();
+        var config = _admin.Settings.ProducerConfig();
+        config.Acks = ParseAcks(options.Acks);
+        config.MessageTimeoutMs = (int)Math.Min(int.MaxValue, _admin.Timeout.TotalMilliseconds);
+        if (options.Compression is not null) config.Set("compression.type", options.Compression);
+        using var producer = Build(() => new ProducerBuilder<byte[]?, byte[]?>(config).SetLogHandler((_, _) => { }).SetErrorHandler((_, _) => { }).Build());
+        var partition = message.Partition ?? options.Partition;
+        var target = partition is { } p ? new TopicPartition(topic, p) : new TopicPartition(topic, Partition.Any);
+        var kafkaMessage = new Message<byte[]?, byte[]?> { Key = message.Key, Value = message.Value, Headers = ToHeaders(message.Headers) };
+        try
+        {
+            var result = await producer.ProduceAsync(target, kafkaMessage, cancellationToken).ConfigureAwait(false);
+            return new DeliveredMessage(result.Topic, result.Partition.Value, result.Offset.Value, DateTimeOffset.FromUnixTimeMilliseconds(result.Timestamp.UnixTimestampMs));
+        }
+        catch (ProduceException<byte[]?, byte[]?> ex)
+        {
+            throw AdminException.From(ex.Error, $"produce to '{topic}'", ex);
+        }
+    }
+
+    /// <summary>
+    /// Reads a bounded window of a topic without joining a group or committing anything: from each partition's start
+    /// position up to its end offset as it was when the browse began, at most <see cref="BrowseOptions.Limit"/> matches.
+    /// </summary>
+    public async Task<BrowseResult> BrowseAsync(string topic, BrowseOptions options, CancellationToken cancellationToken = default)
+    {
+        if (options.Limit is < 1 or > 10_000) throw AdminException.Invalid("the limit must be between 1 and 10000");
+        if (options.MaxScanPerPartition < 1) throw AdminException.Invalid("the scan bound must be above zero");
+        var existing = await _admin.Topics.PartitionsAsync(topic, cancellationToken).ConfigureAwait(false);
+        var chosen = options.Partitions ?? existing;
+        var missing = chosen.Where(p => !existing.Contains(p)).ToList();
+        if (missing.Count > 0) throw AdminException.NotFound($"topic '{topic}' has no partition {missing[0]}");
+        var partitions = chosen.Distinct().Select(p => new TopicPartition(topic, p)).ToList();
+        var logs = await _admin.Topics.ListOffsetsAsync(partitions, cancellationToken).ConfigureAwait(false);
+        var search = string.IsNullOrEmpty(options.Search) ? null : options.Search;
+        var byTime = options.Start == BrowseStart.Timestamp
+            ? await _admin.Topics.OffsetsForTimeAsync(partitions, options.Time ?? throw AdminException.Invalid("a start time is required"), cancellationToken).ConfigureAwait(false)
+            : null;
+        if (options.Start == BrowseStart.Offset && options.Offset < 0) throw AdminException.Invalid("the start offset must not be negative");
+
+        var windows = new Dictionary<TopicPartition, BrowseWindow>();
+        foreach (var tp in partitions)
+        {
+            var log = logs[tp];
+            var first = options.Start switch
+            {
+                BrowseStart.Oldest => log.Start,
+                BrowseStart.Offset => Math.Clamp(options.Offset, log.Start, log.End),
+                BrowseStart.Timestamp => byTime![tp] >= 0 ? byTime[tp] : log.End,
+                _ => Math.Max(log.Start, log.End - (search is null ? options.Limit : options.MaxScanPerPartition)),
+            };
+            var stop = Math.Min(log.End, first + options.MaxScanPerPartition);
+            if (first < stop) windows[tp] = new BrowseWindow(first, stop, log.End > stop);
+        }
+        if (windows.Count == 0) return new BrowseResult([], 0, false);
+
+        var newest = options.Start == BrowseStart.Newest;
+        var config = _admin.Settings.ConsumerConfig();
+        config.GroupId = "brook-browser-" + Guid.NewGuid().ToString("N");
+        config.EnableAutoCommit = false;
+        config.EnableAutoOffsetStore = false;
+        config.EnablePartitionEof = true;
+        using var consumer = Build(() => new ConsumerBuilder<byte[]?, byte[]?>(config).SetLogHandler((_, _) => { }).SetErrorHandler((_, _) => { }).Build());
+        consumer.Assign(windows.Select(w => new TopicPartitionOffset(w.Key, w.Value.First)));
+
+        var matches = windows.Keys.ToDictionary(tp => tp, _ => new Queue<ConsumedMessage>());
+        var open = windows.Keys.ToHashSet();
+        long scanned = 0;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_admin.Timeout);
+        await Task.Run(() =>
+        {
+            while (open.Count > 0 && !deadline.IsCancellationRequested)
+            {
+                var result = PollIncludingEnd(consumer);
+                if (result is null) continue;
+                var tp = result.TopicPartition;
+                if (!open.Contains(tp)) continue;
+                var window = windows[tp];
+                if (result.IsPartitionEOF || result.Offset.Value >= window.Stop)
+                {
+                    Close(tp);
+                    continue;
+                }
+                scanned++;
+                var message = ToMessage(result);
+                if (search is null || Matches(message, search))
+                {
+                    var queue = matches[tp];
+                    queue.Enqueue(message);
+                    // Newest keeps the last matches of the window; the other starts stop at the first ones.
+                    if (newest && queue.Count > options.Limit) queue.Dequeue();
+                    if (!newest && queue.Count >= options.Limit) Close(tp);
+                }
+                if (result.Offset.Value >= window.Stop - 1) Close(tp);
+            }
+        }, CancellationToken.None).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (open.Count > 0 && scanned == 0) throw new AdminException(AdminErrorKind.Unreachable, $"browse '{topic}': no messages arrived within {_admin.Timeout.TotalSeconds:0.#} s");
+
+        var all = matches.Values.SelectMany(q => q);
+        var ordered = newest
+            ? all.OrderByDescending(m => m.Timestamp).ThenByDescending(m => m.Offset).ThenBy(m => m.Partition)
+            : all.OrderBy(m => m.Timestamp).ThenBy(m => m.Offset).ThenBy(m => m.Partition);
+        var limitReached = windows.Any(w => w.Value.MoreBeyond) || (newest && search is not null && windows.Any(w => w.Value.First > logs[w.Key].Start));
+        return new BrowseResult(ordered.Take(options.Limit).ToList(), scanned, limitReached);
+
+        void Close(TopicPartition tp)
+        {
+            open.Remove(tp);
+            consumer.Pause([tp]);
+        }
+    }
+
+    private static bool Matches(ConsumedMessage message, string search)
+    {
+        static bool Contains(byte[]? bytes, string text) =>
+            bytes is not null && System.Text.Encoding.UTF8.GetString(bytes).Contains(text, StringComparison.OrdinalIgnoreCase);
+        return Contains(message.Key, search) || Contains(message.Value, search)
+            || message.Headers.Any(h => h.Key.Contains(search, StringComparison.OrdinalIgnoreCase) || Contains(h.Value, search));
+    }
+
+    private sealed record BrowseWindow(long First, long Stop, bool MoreBeyond);
 
     /// <summary>
     /// Reads messages from <paramref name="topics"/>. Without a group it reads the chosen partitions from the chosen start;
@@ -212,6 +388,18 @@ public sealed class MessageService
         catch (ConsumeException ex)
         {
             throw AdminException.From(ex.Error, "consume", ex);
+        }
+    }
+
+    private static ConsumeResult<byte[]?, byte[]?>? PollIncludingEnd(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        try
+        {
+            return consumer.Consume(PollInterval);
+        }
+        catch (ConsumeException ex)
+        {
+            throw AdminException.From(ex.Error, "browse", ex);
         }
     }
 

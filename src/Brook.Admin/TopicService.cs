@@ -13,6 +13,16 @@ public sealed record TopicPartitionDetails(int Partition, int? Leader, IReadOnly
 
 public sealed record TopicDetails(string Name, string? TopicId, bool IsInternal, IReadOnlyList<TopicPartitionDetails> Partitions);
 
+/// <summary>
+/// A topic at a glance: message count (end minus start offsets, an upper bound under compaction), bytes on disk (null
+/// when the cluster would not tell), and the two configs people look for first.
+/// </summary>
+public sealed record TopicSummary(string Name, int Partitions, int ReplicationFactor, bool IsInternal, long Messages, long? SizeBytes,
+    string? RetentionMs, string? CleanupPolicy);
+
+/// <summary>Topic summaries, and why sizes are missing when they are.</summary>
+public sealed record TopicSummaries(IReadOnlyList<TopicSummary> Topics, string? SizeError);
+
 /// <summary>A topic to create. -1 partitions or replication factor means the broker's default.</summary>
 public sealed record NewTopic(string Name)
 {
@@ -44,6 +54,52 @@ public sealed class TopicService
             .Select(t => new TopicListing(t.Name, t.Partitions.Count, t.Partitions.Count == 0 ? 0 : t.Partitions.Max(p => p.Replicas.Count), t.IsInternal))
             .OrderBy(t => t.Name, StringComparer.Ordinal)
             .ToList();
+    }
+
+    /// <summary>Every topic with its counts, size and retention settings, from a fixed number of requests whatever the topic count.</summary>
+    public async Task<TopicSummaries> SummariesAsync(bool includeInternal = true, CancellationToken cancellationToken = default)
+    {
+        var metadata = await _admin.MetadataAsync(null, cancellationToken).ConfigureAwait(false);
+        var names = metadata.Topics.Where(t => !t.Error.IsError).Select(t => t.Topic).ToList();
+        if (names.Count == 0) return new TopicSummaries([], null);
+        var described = (await DescribeTopicsAsync(names, tolerateErrors: true, cancellationToken).ConfigureAwait(false))
+            .Where(t => !t.Error.IsError && (includeInternal || !t.IsInternal))
+            .OrderBy(t => t.Name, StringComparer.Ordinal)
+            .ToList();
+        if (described.Count == 0) return new TopicSummaries([], null);
+
+        var partitions = described.SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Name, p.Partition))).ToList();
+        var offsetsTask = ListOffsetsAsync(partitions, cancellationToken);
+        var configsTask = _admin.Configs.DescribeManyAsync(described.Select(t => ConfigEntity.Topic(t.Name)).ToList(), cancellationToken);
+        var sizesTask = SizesOrErrorAsync(described.Select(t => t.Name).ToList(), cancellationToken);
+        var offsets = await offsetsTask.ConfigureAwait(false);
+        var configs = await configsTask.ConfigureAwait(false);
+        var (sizes, sizeError) = await sizesTask.ConfigureAwait(false);
+
+        var summaries = described.Select(t =>
+        {
+            var tps = t.Partitions.Select(p => new TopicPartition(t.Name, p.Partition)).ToList();
+            var messages = tps.Sum(tp => offsets.TryGetValue(tp, out var o) ? Math.Max(0, o.End - o.Start) : 0);
+            long? size = sizes is null ? null : tps.Sum(tp => sizes.GetValueOrDefault(tp));
+            var topicConfigs = configs.GetValueOrDefault(ConfigEntity.Topic(t.Name));
+            string? Config(string name) => topicConfigs?.FirstOrDefault(c => c.Name == name)?.Value;
+            return new TopicSummary(t.Name, t.Partitions.Count, t.Partitions.Count == 0 ? 0 : t.Partitions.Max(p => p.Replicas.Count), t.IsInternal,
+                messages, size, Config("retention.ms"), Config("cleanup.policy"));
+        }).ToList();
+        return new TopicSummaries(summaries, sizeError);
+    }
+
+    private async Task<(IReadOnlyDictionary<TopicPartition, long>? Sizes, string? Error)> SizesOrErrorAsync(IReadOnlyCollection<string> topics, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await _admin.LogDirs.PartitionSizesAsync(topics, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (AdminException ex)
+        {
+            // Sizes are a nicety: a cluster that refuses DescribeLogDirs still lists its topics.
+            return (null, ex.Message);
+        }
     }
 
     public async Task<TopicDetails> DescribeAsync(string topic, CancellationToken cancellationToken = default)

@@ -216,6 +216,7 @@ public sealed class BrookBroker : IAsyncDisposable
         app.MapGet("/health/ready", () => lifetime.ApplicationStarted.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested
             ? Results.Text("ready\n")
             : Results.Text("not ready\n", statusCode: 503));
+        foreach (var endpoints in app.Services.GetServices<HttpEndpoints>()) endpoints.Map(app);
     }
 
     private static List<string> BoundAddresses(WebApplication app) =>

@@ -17,7 +17,8 @@ internal static class StorageFactory
     public static async Task<ILogStore> OpenAsync(BrokerOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
         var producerIdExpiration = ProducerIdExpiration(options);
-        if (options.InMemory) return new InMemoryLogStore(time, EffectiveBrokerConfigs(options), producerIdExpiration);
+        // Retention and compaction run as often as the disk store's background loop does by default.
+        if (options.InMemory) return new InMemoryLogStore(time, EffectiveBrokerConfigs(options), producerIdExpiration, backgroundInterval: TimeSpan.FromSeconds(30));
         return await DiskLogStore.OpenAsync(new DiskLogStoreOptions(Path.GetFullPath(Path.Combine(options.DataDirectory, "logs")))
         {
             BrokerConfigs = EffectiveBrokerConfigs(options),

@@ -67,7 +67,7 @@ public static class CliApp
     {
         var globals = new GlobalOptions(console);
         var root = new RootCommand(
-            "Administer Brook or any Kafka cluster: topics, consumer groups, configs, ACLs and SCRAM users; produce and consume messages.\n" +
+            "Administer Brook or any Kafka cluster: topics, consumer groups, configs, ACLs and SCRAM users; produce and consume messages; measure throughput and latency.\n" +
             "Output is a table on a terminal and tab-separated text when redirected.\n" + ExitCodes.Help);
         globals.AddTo(root);
         var commands = new CommandFactory(console, globals);
@@ -79,6 +79,7 @@ public static class CliApp
         root.Subcommands.Add(ConfigCommands.Create(commands));
         root.Subcommands.Add(AclCommands.Create(commands));
         root.Subcommands.Add(UserCommands.Create(commands));
+        root.Subcommands.Add(BenchCommands.Create(commands));
         return root;
     }
 

@@ -7,30 +7,69 @@ namespace Brook.Protocol;
 /// <summary>
 /// Writes protocol primitives into a growable buffer rented from <see cref="ArrayPool{T}"/>. Dispose returns
 /// the buffer. Not thread-safe: one writer per message being encoded.
+/// With <see cref="SpliceRecordsFrom"/> set, large records fields are not copied: the writer keeps a reference to
+/// the caller's memory at its place in the message, and <see cref="CopyTo"/> emits the buffer and the referenced
+/// memory in order. <see cref="WrittenSpan"/> and <see cref="WrittenMemory"/> hold only the buffer, so a splicing
+/// writer is read with <see cref="CopyTo"/>.
 /// </summary>
 public sealed class ProtocolWriter : IBufferWriter<byte>, IDisposable
 {
     private byte[] _buffer;
     private int _length;
+    private List<(int Position, ReadOnlyMemory<byte> Bytes)>? _splices; // Position: offset in _buffer the bytes follow
+    private int _splicedLength;
 
     public ProtocolWriter(int initialCapacity = 256)
     {
         _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initialCapacity, 16));
     }
 
-    public int Length => _length;
+    /// <summary>Bytes of the message so far, spliced records included.</summary>
+    public int Length => _length + _splicedLength;
+
+    /// <summary>
+    /// Records fields of at least this many bytes are referenced instead of copied (0, the default, copies everything).
+    /// The referenced memory must stay unchanged until the writer is reset or its content copied out.
+    /// </summary>
+    public int SpliceRecordsFrom { get; set; }
+
+    /// <summary>Whether some records are referenced rather than in the buffer.</summary>
+    public bool HasSplices => _splices is { Count: > 0 };
 
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _length);
 
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _length);
 
-    public void Reset() => _length = 0;
+    public void Reset()
+    {
+        _length = 0;
+        _splicedLength = 0;
+        _splices?.Clear();
+    }
+
+    /// <summary>Writes the whole message (buffer parts and spliced records in order) to <paramref name="destination"/>.</summary>
+    public void CopyTo(IBufferWriter<byte> destination)
+    {
+        var from = 0;
+        if (_splices is not null)
+        {
+            foreach (var (position, bytes) in _splices)
+            {
+                destination.Write(_buffer.AsSpan(from, position - from));
+                destination.Write(bytes.Span);
+                from = position;
+            }
+        }
+        destination.Write(_buffer.AsSpan(from, _length - from));
+    }
 
     public void Dispose()
     {
         var buffer = _buffer;
         _buffer = [];
         _length = 0;
+        _splices = null;
+        _splicedLength = 0;
         if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
     }
 
@@ -107,7 +146,22 @@ public sealed class ProtocolWriter : IBufferWriter<byte>, IDisposable
     public void WriteRaw(ReadOnlySpan<byte> bytes) => bytes.CopyTo(Reserve(bytes.Length));
 
     /// <summary>Overwrites four bytes already written, for length prefixes known only after the body.</summary>
-    public void PatchInt32(int position, int value) => BinaryPrimitives.WriteInt32BigEndian(_buffer.AsSpan(position, 4), value);
+    public void PatchInt32(int position, int value)
+    {
+        // A position counts spliced bytes before it; the buffer does not hold them.
+        var physical = position;
+        if (_splices is not null)
+        {
+            var shift = 0;
+            foreach (var (at, bytes) in _splices)
+            {
+                if (position < at + shift + bytes.Length) break;
+                physical -= bytes.Length;
+                shift += bytes.Length;
+            }
+        }
+        BinaryPrimitives.WriteInt32BigEndian(_buffer.AsSpan(physical, 4), value);
+    }
 
     private void WriteLength(int length, bool compact, bool wide)
     {
@@ -149,6 +203,12 @@ public sealed class ProtocolWriter : IBufferWriter<byte>, IDisposable
             return;
         }
         WriteLength(records.Length, compact, wide: true);
+        if (SpliceRecordsFrom > 0 && records.Length >= SpliceRecordsFrom)
+        {
+            (_splices ??= []).Add((_length, records));
+            _splicedLength += records.Length;
+            return;
+        }
         WriteRaw(records.Span);
     }
 

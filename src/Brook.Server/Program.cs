@@ -3,7 +3,7 @@ using Brook.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-BrokerOptions options;
+ServerOptions options;
 try
 {
     options = ServerSettings.Load(args, Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
@@ -23,7 +23,7 @@ catch (ArgumentException ex)
 BrookBroker started;
 try
 {
-    started = await BrookBroker.StartAsync(options, ConfigureLogging);
+    started = await ServerHost.StartAsync(options, ConfigureLogging);
 }
 catch (ArgumentException ex)
 {
@@ -35,9 +35,12 @@ await using var broker = started;
 var logger = broker.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Brook.Server");
 logger.LogInformation("Brook started in {Ms:F0} ms: node {NodeId}, cluster {ClusterId}, listening on {Listeners}, data in {Data}",
     broker.StartTime.TotalMilliseconds, broker.Node.NodeId, broker.Node.ClusterId, string.Join(", ", broker.Node.AdvertisedListeners),
-    options.InMemory ? "memory" : options.DataDirectory);
+    options.Broker.InMemory ? "memory" : options.Broker.DataDirectory);
 if (broker.HttpAddresses.Count > 0)
+{
+    if (options.ConsoleEnabled) logger.LogInformation("Console at {Console}/", broker.HttpAddresses[0]);
     logger.LogInformation("Metrics at {Metrics}/metrics, health at /health/live and /health/ready", broker.HttpAddresses[0]);
+}
 await broker.WaitForShutdownAsync();
 logger.LogInformation("Brook stopped");
 return 0;

@@ -18,7 +18,8 @@ internal static class ServerSettings
                                        or one mapped by listener.security.protocol.map (default PLAINTEXT://127.0.0.1:9092)
           --advertised-listeners LIST  what clients of each listener are told to connect to (default: the listeners)
           --data-dir DIR               where logs and metadata live (default ./data)
-          --http LIST                  HTTP endpoints for /metrics and /health (default http://127.0.0.1:9080; "none" disables)
+          --http LIST                  HTTP endpoints for the console, /metrics and /health (default http://127.0.0.1:9080; "none" disables)
+          --console true|false         serve the web console at / on the HTTP endpoints (default true)
           --in-memory                  keep nothing on disk
           --config FILE                Kafka-style .properties file or flat JSON of settings
           --override KEY=VALUE         set any broker config (repeatable), e.g. --override num.partitions=3
@@ -35,10 +36,10 @@ internal static class ServerSettings
     /// <summary>Settings that are not broker configs.</summary>
     private static readonly HashSet<string> ServerKeys = new(StringComparer.Ordinal)
     {
-        "listeners", "advertised.listeners", "data.dir", "log.dirs", "log.dir", "in.memory", "http.listeners",
+        "listeners", "advertised.listeners", "data.dir", "log.dirs", "log.dir", "in.memory", "http.listeners", "console.enabled",
     };
 
-    public static BrokerOptions Load(string[] args, IDictionary<string, string?> environment, string workingDirectory, out bool showHelp)
+    public static ServerOptions Load(string[] args, IDictionary<string, string?> environment, string workingDirectory, out bool showHelp)
     {
         showHelp = false;
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -68,6 +69,9 @@ internal static class ServerSettings
                     break;
                 case "--http":
                     cli["http.listeners"] = Next();
+                    break;
+                case "--console":
+                    cli["console.enabled"] = Next();
                     break;
                 case "--in-memory":
                     cli["in.memory"] = "true";
@@ -113,7 +117,9 @@ internal static class ServerSettings
             if (!ServerKeys.Contains(k)) options.Configs[k] = v;
         foreach (var l in options.Listeners.Concat(options.AdvertisedListeners)) _ = ListenerEndpoint.Parse(l); // fail early on typos
         _ = SecuritySettings.Parse(options); // listener protocols, SASL and authorizer settings (files are read at start)
-        return options;
+        var console = values.GetValueOrDefault("console.enabled") ?? "true";
+        if (!bool.TryParse(console, out var consoleEnabled)) throw new ArgumentException($"console.enabled must be true or false, not '{console}'.");
+        return new ServerOptions(options, consoleEnabled);
     }
 
     private static List<string> SplitList(string value) =>
@@ -158,6 +164,7 @@ internal static class ServerSettings
         "HttpListeners" => "http.listeners",
         "DataDir" or "DataDirectory" => "data.dir",
         "InMemory" => "in.memory",
+        "Console" or "ConsoleEnabled" => "console.enabled",
         _ => name,
     };
 }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Brook.Protocol;
 
 namespace Brook.Storage;
@@ -30,7 +31,7 @@ public sealed record DiskLogStoreOptions(string DataDirectory)
 /// Thread-safety: topic changes are serialized by one async lock and published as an immutable snapshot; lookups
 /// never lock. No thread is held per partition: one background loop serves the store.
 /// </summary>
-public sealed class DiskLogStore : ILogStore
+public sealed class DiskLogStore : ILogStore, ILogMaintenance
 {
     /// <summary>Brook's broker defaults where they differ from Kafka's: fsync every append, with group commit.</summary>
     public static readonly IReadOnlyDictionary<string, string> BrookBrokerDefaults = new Dictionary<string, string>
@@ -40,7 +41,6 @@ public sealed class DiskLogStore : ILogStore
 
     private const string TopicsDirectoryName = ".topics";
     private const string CleanShutdownFileName = ".clean_shutdown";
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     private readonly SemaphoreSlim _topicsLock = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
@@ -306,7 +306,7 @@ public sealed class DiskLogStore : ILogStore
         var topics = ImmutableDictionary.CreateBuilder<string, TopicEntry>(StringComparer.Ordinal);
         foreach (var file in System.IO.Directory.EnumerateFiles(_topicsDirectory, "*.json"))
         {
-            var stored = JsonSerializer.Deserialize<StoredTopic>(File.ReadAllBytes(file), JsonOptions)
+            var stored = JsonSerializer.Deserialize(File.ReadAllBytes(file), StoredTopicJson.Default.StoredTopic)
                 ?? throw new StorageException($"Topic file {file} is empty.");
             if (!KafkaUuid.TryParse(stored.TopicId, out var topicId)) throw new StorageException($"Topic file {file} has a bad topic id.");
             var metadata = new TopicMetadata(stored.Name, topicId, stored.PartitionCount, stored.Configs.ToImmutableDictionary(StringComparer.Ordinal));
@@ -349,9 +349,10 @@ public sealed class DiskLogStore : ILogStore
             {
                 if (await LogCleaner.CleanAsync(partition, TimeProvider, force: false, cancellationToken).ConfigureAwait(false)) cleaned++;
             }
-            catch (Exception e) when (e is ObjectDisposedException or FileNotFoundException)
+            catch (Exception e) when (e is ObjectDisposedException or IOException or StorageException)
             {
-                // Topic deleted or segment removed by retention meanwhile; the next run starts afresh.
+                // Topic deleted or segment removed by retention meanwhile, or a segment unreadable now: this partition
+                // is retried on the next run, and the others still get cleaned.
             }
         }
         return cleaned;
@@ -390,10 +391,20 @@ public sealed class DiskLogStore : ILogStore
     private void WriteTopicFile(TopicMetadata metadata)
     {
         var stored = new StoredTopic(metadata.Name, metadata.TopicId.ToString(), metadata.PartitionCount, new Dictionary<string, string>(metadata.Configs));
-        DurableFiles.WriteAtomically(TopicFilePath(metadata.Name), JsonSerializer.SerializeToUtf8Bytes(stored, JsonOptions));
+        DurableFiles.WriteAtomically(TopicFilePath(metadata.Name), JsonSerializer.SerializeToUtf8Bytes(stored, StoredTopicJson.Default.StoredTopic));
     }
 
     private sealed record TopicEntry(TopicMetadata Metadata, ImmutableArray<DiskPartitionLog> Partitions);
 
-    private sealed record StoredTopic(string Name, string TopicId, int PartitionCount, Dictionary<string, string> Configs);
 }
+
+/// <summary>A topic file's content: name, id, partition count and configs.</summary>
+internal sealed record StoredTopic(string Name, string TopicId, int PartitionCount, Dictionary<string, string> Configs);
+
+/// <summary>
+/// Source-generated JSON for topic files: the reflection-based serializer costs tens of milliseconds of JIT on first
+/// use, which every broker start on a new data directory would pay.
+/// </summary>
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(StoredTopic))]
+internal sealed partial class StoredTopicJson : JsonSerializerContext;

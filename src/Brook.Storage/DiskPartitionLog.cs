@@ -9,7 +9,8 @@ namespace Brook.Storage;
 /// One partition on disk: directory <c>&lt;data&gt;/&lt;topic&gt;-&lt;partition&gt;/</c> holding segments (see
 /// <see cref="LogSegment"/>) and <c>partition.checkpoint</c> ("logStartOffset recoveryPoint", written atomically).
 /// Thread-safety: appends, rolls, retention and DeleteRecords hold <see cref="_appendLock"/>; the segment list is an
-/// immutable snapshot swapped under it, so reads never wait. Offsets and sizes are published with volatile writes
+/// immutable snapshot swapped under it, so reads never wait, and a segment taken out of it stays readable for
+/// file.delete.delay.ms (<see cref="RetiredSegments"/>). Offsets and sizes are published with volatile writes
 /// after the bytes are written. Durability follows flush.messages/flush.ms: flush.messages=1 fsyncs each append with
 /// group commit (appenders waiting at the same time share one fsync); the high watermark only passes data once the
 /// policy's promise holds for it.
@@ -25,7 +26,6 @@ internal sealed class DiskPartitionLog : IPartitionLog
     private const string SnapshotExtension = ".snapshot";
     private const int SnapshotsKept = 2;
     private const int MaxReadAttempts = 100;
-    private static readonly TimeSpan RetiredHandleGrace = TimeSpan.FromSeconds(30);
 
     private readonly DiskLogStore _store;
     private readonly SemaphoreSlim _appendLock = new(1, 1);
@@ -44,7 +44,7 @@ internal sealed class DiskPartitionLog : IPartitionLog
     private long _firstUnstableOffset = long.MaxValue; // of the oldest open transaction; written under the append lock
     private bool _closed;
     private int _cleaning;
-    private readonly List<(Microsoft.Win32.SafeHandles.SafeFileHandle Handle, long RetiredAt)> _retiredHandles = []; // guarded by the append lock
+    private readonly RetiredSegments _retired = new();
 
     private DiskPartitionLog(DiskLogStore store, string topic, int partition, string directory, LogConfig config)
     {
@@ -83,12 +83,15 @@ internal sealed class DiskPartitionLog : IPartitionLog
 
     internal long RecoveryPoint => Volatile.Read(ref _flushedOffset);
 
+    internal long ProducerIdExpirationMs => _store.ProducerIdExpirationMs;
+
     /// <summary>Opens (or creates) the partition directory, recovering segments after the recovery point unless the store shut down cleanly.</summary>
     public static DiskPartitionLog Open(DiskLogStore store, string topic, int partition, string directory, LogConfig config, bool cleanShutdown)
     {
         System.IO.Directory.CreateDirectory(directory);
         var log = new DiskPartitionLog(store, topic, partition, directory, config);
         foreach (var leftover in System.IO.Directory.EnumerateFiles(directory, "*.tmp")) File.Delete(leftover);
+        RetiredSegments.DeleteLeftovers(directory);
         LogCleaner.DeleteStaging(directory);
         var (logStart, recoveryPoint) = log.ReadCheckpoint();
         var baseOffsets = System.IO.Directory.EnumerateFiles(directory, "*.log")
@@ -265,6 +268,7 @@ internal sealed class DiskPartitionLog : IPartitionLog
     /// <summary>Deletes whole segments past retention.ms / retention.bytes (cleanup.policy delete) and those below the log start; returns how many.</summary>
     public async Task<int> EnforceRetentionAsync(CancellationToken cancellationToken = default)
     {
+        _retired.RemoveDue(_store.NowMs);
         await _appendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -369,8 +373,7 @@ internal sealed class DiskPartitionLog : IPartitionLog
                 segments[^1].CloseForAppends(flush: false);
             }
             foreach (var segment in segments) _store.Handles.Evict(segment);
-            foreach (var (handle, _) in _retiredHandles) handle.Dispose();
-            _retiredHandles.Clear();
+            _retired.RemoveAll();
         }
         finally
         {
@@ -395,24 +398,20 @@ internal sealed class DiskPartitionLog : IPartitionLog
         }
     }
 
-    /// <summary>Holds a replaced segment's handle for <see cref="RetiredHandleGrace"/> so in-flight readers can finish; caller holds the append lock.</summary>
-    internal void KeepRetiredHandle(Microsoft.Win32.SafeHandles.SafeFileHandle handle)
+    /// <summary>
+    /// Retires a segment the cleaner is about to replace (before its path is reused), keeping its handles open for
+    /// file.delete.delay.ms so in-flight readers can finish; caller holds the append lock.
+    /// </summary>
+    internal void RetireReplaced(LogSegment original)
     {
-        var now = Environment.TickCount64;
-        _retiredHandles.RemoveAll(r =>
-        {
-            if (now - r.RetiredAt < (long)RetiredHandleGrace.TotalMilliseconds) return false;
-            r.Handle.Dispose();
-            return true;
-        });
-        _retiredHandles.Add((handle, now));
+        var handle = original.RetireKeepingHandle();
+        Microsoft.Win32.SafeHandles.SafeFileHandle[] handles = _store.Handles.Detach(original) is { } cached ? [handle, cached] : [handle];
+        _retired.Add(handles, [], _store.NowMs + Config.FileDeleteDelayMs);
     }
 
     internal bool TryBeginCleaning() => Interlocked.CompareExchange(ref _cleaning, 1, 0) == 0;
 
     internal void EndCleaning() => Volatile.Write(ref _cleaning, 0);
-
-    internal void EvictHandle(LogSegment segment) => _store.Handles.Evict(segment);
 
     /// <summary>Replaces the segment list; caller holds the append lock.</summary>
     internal void PublishSegments(ImmutableArray<LogSegment> segments) => ImmutableInterlocked.InterlockedExchange(ref _segments, segments);
@@ -465,12 +464,16 @@ internal sealed class DiskPartitionLog : IPartitionLog
         if (doomed.Count == 0) return;
         var set = doomed.ToHashSet();
         PublishSegments(_segments.RemoveAll(set.Contains));
+        // Renamed now and removed after file.delete.delay.ms: readers that picked a segment before keep reading it.
+        var due = _store.NowMs + Config.FileDeleteDelayMs;
         foreach (var segment in doomed)
         {
-            _store.Handles.Evict(segment);
-            segment.DeleteFiles();
+            var (handle, files) = segment.RetireForDeletion();
+            var cached = _store.Handles.Detach(segment);
+            _retired.Add([.. new[] { handle, cached }.OfType<Microsoft.Win32.SafeHandles.SafeFileHandle>()], files, due);
         }
         DurableFiles.SyncDirectory(Directory);
+        _retired.RemoveDue(_store.NowMs);
     }
 
     private void AdvanceHighWatermark(long offset)

@@ -32,9 +32,15 @@ internal sealed class FileHandleCache : IDisposable
                 return node.Value.Handle;
             }
         }
-        if (segment.IsRetired) return segment.RetiredHandle ?? throw new ObjectDisposedException(segment.LogPath);
+        if (segment.IsRetired) return RetiredHandle(segment);
         // Opened outside the lock; a racing opener for the same segment just loses and closes its handle.
         var handle = File.OpenHandle(segment.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        if (segment.IsRetired)
+        {
+            // Retired while opening: the path may already name the bytes that replaced the segment's.
+            handle.Dispose();
+            return RetiredHandle(segment);
+        }
         lock (_lock)
         {
             if (_entries.TryGetValue(segment, out var existing))
@@ -54,6 +60,17 @@ internal sealed class FileHandleCache : IDisposable
         }
     }
 
+    /// <summary>Removes the segment's handle from the cache without closing it (a reader may still be using it); the caller owns it now.</summary>
+    public SafeFileHandle? Detach(LogSegment segment)
+    {
+        lock (_lock)
+        {
+            if (!_entries.Remove(segment, out var node)) return null;
+            _recency.Remove(node);
+            return node.Value.Handle;
+        }
+    }
+
     public void Evict(LogSegment segment)
     {
         lock (_lock)
@@ -63,6 +80,8 @@ internal sealed class FileHandleCache : IDisposable
             node.Value.Handle.Dispose();
         }
     }
+
+    private static SafeFileHandle RetiredHandle(LogSegment segment) => segment.RetiredHandle ?? throw new ObjectDisposedException(segment.LogPath);
 
     public int Count
     {

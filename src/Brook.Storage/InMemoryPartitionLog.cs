@@ -7,7 +7,7 @@ namespace Brook.Storage;
 /// Thread-safety: <see cref="_lock"/> guards the batch list and offsets; it is held only to patch offsets and
 /// copy a batch in, or to pick the batches a read returns (bytes are copied out after releasing it).
 /// </summary>
-internal sealed class InMemoryPartitionLog : IPartitionLog
+internal sealed partial class InMemoryPartitionLog : IPartitionLog
 {
     private readonly object _lock = new();
     private readonly List<byte[]> _batches = []; // ordered by offset; first may start below _logStartOffset

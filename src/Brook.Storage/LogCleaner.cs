@@ -1,28 +1,31 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
+using Brook.Protocol;
 using Brook.Protocol.Records;
 
 namespace Brook.Storage;
 
 /// <summary>
-/// Compaction for cleanup.policy=compact: keeps the latest record per key in closed segments. Runs beside appends
-/// and reads: closed segments are rewritten into a staging directory (<c>.cleaning/</c> in the partition) and
-/// swapped in under the append lock with renames, one output segment per input segment, base offsets unchanged.
-/// Rules: a record survives if no later record in the cleaned range has its key; a surviving tombstone (null value)
-/// is dropped once its timestamp is older than delete.retention.ms; records without keys, control batches and
-/// compressed batches are kept as they are (compressed batches are not yet compacted). A batch keeps its base
-/// offset and last offset delta so offsets never move; a batch left without records is dropped.
-/// The partition's <c>cleaner.checkpoint</c> holds the first dirty (never cleaned) offset.
+/// Compaction of a disk partition (cleanup.policy=compact). The rules are <see cref="CompactionPass"/>'s and the
+/// schedule <see cref="CleaningSchedule"/>'s, over closed segments; the active segment is never cleaned. A pass reads
+/// the whole log once to learn its transactions (<see cref="TransactionScan"/>), reads the cleanable segments once to
+/// build the offset map, then filters them. A segment with any change is rewritten into a staging directory
+/// (<c>.cleaning/</c> in the partition) and swapped in under the append lock with renames, one output segment per
+/// input segment, base offset unchanged; unchanged segments are left alone. Appends and reads carry on meanwhile.
+/// The partition's <c>cleaner.checkpoint</c> holds "firstDirtyOffset pendingDeleteHorizon": the first offset no
+/// pass has cleaned, and the earliest delete horizon a pass left pending (<see cref="long.MaxValue"/> for none).
 /// </summary>
 internal static class LogCleaner
 {
     private const string StagingDirectoryName = ".cleaning";
     private const string CheckpointFileName = "cleaner.checkpoint";
+    private const int ReadChunk = 1 << 20;
 
     /// <summary>
-    /// Cleans the partition when its dirty ratio reaches min.cleanable.dirty.ratio (or a dirty segment is older than
-    /// max.compaction.lag.ms, or <paramref name="force"/>). Returns whether a cleaning happened.
+    /// Cleans the partition when it is due (see <see cref="CleaningSchedule"/>), or whenever something is cleanable
+    /// with <paramref name="force"/>. Returns whether a cleaning happened.
     /// </summary>
     public static async Task<bool> CleanAsync(DiskPartitionLog partition, TimeProvider timeProvider, bool force, CancellationToken cancellationToken)
     {
@@ -37,10 +40,14 @@ internal static class LogCleaner
         }
     }
 
-    public static long ReadFirstDirtyOffset(string partitionDirectory)
+    public static (long FirstDirtyOffset, long PendingDeleteHorizon) ReadCheckpoint(string partitionDirectory)
     {
         var path = Path.Combine(partitionDirectory, CheckpointFileName);
-        return File.Exists(path) && long.TryParse(File.ReadAllText(path).Trim(), CultureInfo.InvariantCulture, out var offset) ? offset : 0;
+        if (!File.Exists(path)) return (0, long.MaxValue);
+        var parts = File.ReadAllText(path).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var firstDirty = parts.Length > 0 && long.TryParse(parts[0], CultureInfo.InvariantCulture, out var offset) ? offset : 0;
+        var horizon = parts.Length > 1 && long.TryParse(parts[1], CultureInfo.InvariantCulture, out var pending) ? pending : long.MaxValue;
+        return (firstDirty, horizon);
     }
 
     public static void DeleteStaging(string partitionDirectory)
@@ -54,50 +61,62 @@ internal static class LogCleaner
         var config = partition.Config;
         var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         var segments = partition.Segments;
-        var closed = segments.RemoveAt(segments.Length - 1);
-        if (closed.IsEmpty) return false;
-        var firstDirty = ReadFirstDirtyOffset(partition.Directory);
-        // Dirty: closed segments from the first dirty offset whose newest record is older than min.compaction.lag.ms.
-        var cleanable = closed.TakeWhile(s => s.BaseOffset < firstDirty || s.IsEmpty || now - s.MaxTimestamp >= config.MinCompactionLagMs).ToList();
-        var dirty = cleanable.Where(s => s.NextOffset > firstDirty).ToList();
-        if (dirty.Count == 0 && !force) return false;
-        var dirtyBytes = dirty.Sum(s => s.Size);
-        var totalBytes = cleanable.Sum(s => s.Size);
-        var ratio = totalBytes == 0 ? 0 : (double)dirtyBytes / totalBytes;
-        var overdue = dirty.Any(s => !s.IsEmpty && now - s.CreatedMs > config.MaxCompactionLagMs);
-        if (!force && !overdue && ratio < config.MinCleanableDirtyRatio) return false;
+        if (segments.Length < 2) return false;
+        var closed = new List<CleaningUnit>(segments.Length - 1);
+        for (var i = 0; i < segments.Length - 1; i++)
+        {
+            var segment = segments[i];
+            closed.Add(new CleaningUnit(segment.BaseOffset, segments[i + 1].BaseOffset, segment.Size, segment.MaxTimestamp, segment.CreatedMs));
+        }
+        var (firstDirty, pendingHorizon) = ReadCheckpoint(partition.Directory);
+        // The cheap check first; the transaction scan that may narrow the range reads the whole log.
+        if (CleaningSchedule.CleanableCount(closed, firstDirty, pendingHorizon, long.MaxValue, config, now, force) == 0) return false;
+        var transactions = new TransactionScan();
+        foreach (var segment in segments)
+        {
+            foreach (var (batch, _) in ReadBatches(segment, cancellationToken))
+            {
+                var header = new RecordBatchHeader(batch.Span);
+                transactions.Observe(batch.Span, header.IsControl ? TransactionScan.ReadControlType(batch) : ControlRecordType.Unknown);
+            }
+        }
+        var count = CleaningSchedule.CleanableCount(closed, firstDirty, pendingHorizon, transactions.FirstUnstableOffset, config, now, force);
+        if (count == 0) return false;
+        var cleanable = segments[..count];
+        var cleanedEnd = segments[count].BaseOffset;
 
-        var cleanedEnd = cleanable[^1].NextOffset;
-        var latest = BuildOffsetMap(cleanable, cancellationToken);
+        using var pass = new CompactionPass(transactions, now, config.DeleteRetentionMs, partition.ProducerIdExpirationMs);
+        foreach (var segment in cleanable)
+        {
+            foreach (var (batch, _) in ReadBatches(segment, cancellationToken)) pass.AddToOffsetMap(batch);
+        }
         var staging = Path.Combine(partition.Directory, StagingDirectoryName);
         Directory.CreateDirectory(staging);
         var outputs = new List<(LogSegment Original, LogSegment Cleaned)>();
         try
         {
+            using var output = new ProtocolWriter(64 * 1024);
             foreach (var segment in cleanable)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                outputs.Add((segment, RewriteSegment(segment, staging, latest, now - config.DeleteRetentionMs, config.IndexIntervalBytes, now)));
+                if (RewriteSegment(segment, staging, pass, output, config.IndexIntervalBytes, now, cancellationToken) is { } cleaned) outputs.Add((segment, cleaned));
             }
-            var swapped = await partition.WithAppendLockAsync(() =>
+            var checkpoint = string.Create(CultureInfo.InvariantCulture, $"{cleanedEnd} {pass.EarliestDeleteHorizon}\n");
+            return await partition.WithAppendLockAsync(() =>
             {
-                var current = partition.Segments;
-                var replaced = current;
+                var replaced = partition.Segments;
                 foreach (var (original, cleaned) in outputs)
                 {
                     var at = replaced.IndexOf(original);
                     if (at < 0) continue; // deleted by retention meanwhile
-                    partition.KeepRetiredHandle(original.RetireKeepingHandle());
+                    partition.RetireReplaced(original);
                     cleaned.MoveFilesTo(partition.Directory);
                     replaced = replaced.SetItem(at, cleaned);
                 }
                 DurableFiles.SyncDirectory(partition.Directory);
                 partition.PublishSegments(replaced);
-                foreach (var (original, _) in outputs) partition.EvictHandle(original);
-                DurableFiles.WriteAtomically(Path.Combine(partition.Directory, CheckpointFileName), Encoding.ASCII.GetBytes(cleanedEnd.ToString(CultureInfo.InvariantCulture) + "\n"));
+                DurableFiles.WriteAtomically(Path.Combine(partition.Directory, CheckpointFileName), Encoding.ASCII.GetBytes(checkpoint));
                 return true;
             }, cancellationToken).ConfigureAwait(false);
-            return swapped;
         }
         finally
         {
@@ -105,118 +124,91 @@ internal static class LogCleaner
         }
     }
 
-    /// <summary>Latest offset of every key in uncompressed batches of the cleanable segments.</summary>
-    private static Dictionary<byte[], long> BuildOffsetMap(List<LogSegment> segments, CancellationToken cancellationToken)
+    /// <summary>
+    /// Filters one segment. Returns the cleaned copy (closed, in <paramref name="staging"/>), or null when every batch
+    /// stays as it is. The copy is started at the first change, with the unchanged batches before it copied over.
+    /// </summary>
+    private static LogSegment? RewriteSegment(LogSegment segment, string staging, CompactionPass pass, ProtocolWriter output, int indexIntervalBytes,
+        long nowMs, CancellationToken cancellationToken)
     {
-        var latest = new Dictionary<byte[], long>(ByteArrayComparer.Instance);
-        foreach (var segment in segments)
+        LogSegment? cleaned = null;
+        foreach (var (batch, position) in ReadBatches(segment, cancellationToken))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            foreach (var batch in ReadBatches(segment))
+            output.Reset();
+            var verdict = pass.Filter(batch, output);
+            if (cleaned is null)
             {
-                var header = new RecordBatchHeader(batch);
-                if (header.IsControl || header.Compression != CompressionType.None) continue;
-                foreach (var record in new RecordWalker(batch))
+                if (verdict == BatchVerdict.Keep) continue;
+                cleaned = LogSegment.CreateActive(staging, segment.BaseOffset, nowMs);
+                foreach (var (unchanged, at) in ReadBatches(segment, cancellationToken))
                 {
-                    if (record.HasKey) latest[record.Key.ToArray()] = record.Offset;
+                    if (at >= position) break;
+                    cleaned.Append(unchanged.Span, indexIntervalBytes);
                 }
             }
+            if (verdict == BatchVerdict.Keep) cleaned.Append(batch.Span, indexIntervalBytes);
+            else if (verdict == BatchVerdict.Rewritten) cleaned.Append(output.WrittenSpan, indexIntervalBytes);
         }
-        return latest;
+        cleaned?.CloseForAppends(flush: true);
+        return cleaned;
     }
 
-    private static LogSegment RewriteSegment(LogSegment segment, string staging, Dictionary<byte[], long> latest, long tombstoneHorizon, int indexIntervalBytes, long nowMs)
+    /// <summary>
+    /// The whole batches of a segment as published when the walk starts, in order, with their file positions. Each
+    /// batch is a view of a pooled buffer valid until the next step of the walk. Uses a private handle: the shared
+    /// cache may evict its handles at any time.
+    /// </summary>
+    private static IEnumerable<(ReadOnlyMemory<byte> Batch, long Position)> ReadBatches(LogSegment segment, CancellationToken cancellationToken)
     {
-        var output = LogSegment.CreateActive(staging, segment.BaseOffset, nowMs);
-        var lookup = latest.GetAlternateLookup<ReadOnlySpan<byte>>();
-        foreach (var batch in ReadBatches(segment))
-        {
-            var header = new RecordBatchHeader(batch);
-            if (header.IsControl || header.Compression != CompressionType.None)
-            {
-                output.Append(batch, indexIntervalBytes);
-                continue;
-            }
-            var kept = new List<(int Start, int Size)>();
-            var count = 0;
-            foreach (var record in new RecordWalker(batch))
-            {
-                count++;
-                var keep = !record.HasKey
-                    || (lookup.TryGetValue(record.Key, out var newest) && newest == record.Offset && (record.HasValue || record.Timestamp >= tombstoneHorizon));
-                if (keep) kept.Add((record.Start, record.Size));
-            }
-            if (kept.Count == count)
-            {
-                output.Append(batch, indexIntervalBytes);
-            }
-            else if (kept.Count > 0)
-            {
-                output.Append(Rebuild(batch, kept), indexIntervalBytes);
-            }
-        }
-        output.CloseForAppends(flush: true);
-        return output;
-    }
-
-    /// <summary>The batch with only the <paramref name="kept"/> records; base offset, last offset delta and timestamps stay.</summary>
-    private static byte[] Rebuild(ReadOnlySpan<byte> batch, List<(int Start, int Size)> kept)
-    {
-        var size = RecordBatchHeader.Size + kept.Sum(k => k.Size);
-        var result = new byte[size];
-        batch[..RecordBatchHeader.Size].CopyTo(result);
-        var position = RecordBatchHeader.Size;
-        foreach (var (start, length) in kept)
-        {
-            batch.Slice(start, length).CopyTo(result.AsSpan(position));
-            position += length;
-        }
-        BinaryPrimitives.WriteInt32BigEndian(result.AsSpan(RecordBatchHeader.LengthPosition), size - RecordBatchHeader.LogOverhead);
-        BinaryPrimitives.WriteInt32BigEndian(result.AsSpan(RecordBatchHeader.RecordCountPosition), kept.Count);
-        RecordBatchHeader.UpdateCrc(result);
-        return result;
-    }
-
-    private static IEnumerable<byte[]> ReadBatches(LogSegment segment)
-    {
-        // A private handle: the shared cache may evict its handles at any time.
-        using var handle = File.OpenHandle(segment.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         var end = segment.Size;
-        var position = 0L;
-        var header = new byte[RecordBatchHeader.Size];
-        while (LogSegment.TryReadHeader(handle, position, end, header))
+        if (end == 0) yield break;
+        using var handle = File.OpenHandle(segment.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var buffer = ArrayPool<byte>.Shared.Rent(ReadChunk);
+        try
         {
-            var size = new RecordBatchHeader(header).TotalSize;
-            var batch = new byte[size];
-            var read = 0;
-            while (read < size)
+            var bufferStart = 0L; // file position of buffer[0]
+            int filled = 0, consumed = 0;
+            while (true)
             {
-                var n = RandomAccess.Read(handle, batch.AsSpan(read), position + read);
-                if (n == 0) throw new StorageException($"Segment {segment.LogPath} ended inside a batch.");
-                read += n;
+                var available = filled - consumed;
+                var needed = RecordBatchHeader.Size;
+                if (available >= RecordBatchHeader.Size)
+                {
+                    needed = BinaryPrimitives.ReadInt32BigEndian(buffer.AsSpan(consumed + RecordBatchHeader.LengthPosition)) + RecordBatchHeader.LogOverhead;
+                    if (needed < RecordBatchHeader.Size || bufferStart + consumed + needed > end)
+                        throw new StorageException($"Segment {segment.LogPath} holds a batch of impossible length at {bufferStart + consumed}.");
+                    if (available >= needed)
+                    {
+                        yield return (buffer.AsMemory(consumed, needed), bufferStart + consumed);
+                        consumed += needed;
+                        continue;
+                    }
+                }
+                if (bufferStart + filled >= end)
+                {
+                    if (available > 0) throw new StorageException($"Segment {segment.LogPath} ended inside a batch.");
+                    yield break;
+                }
+                cancellationToken.ThrowIfCancellationRequested();
+                // Keep the partial batch, moved to the front of a buffer big enough for it.
+                var target = needed > buffer.Length ? ArrayPool<byte>.Shared.Rent(needed) : buffer;
+                buffer.AsSpan(consumed, available).CopyTo(target);
+                if (!ReferenceEquals(target, buffer))
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = target;
+                }
+                bufferStart += consumed;
+                filled = available;
+                consumed = 0;
+                var read = RandomAccess.Read(handle, buffer.AsSpan(filled, (int)Math.Min(buffer.Length - filled, end - bufferStart - filled)), bufferStart + filled);
+                if (read == 0) throw new StorageException($"Segment {segment.LogPath} ended inside a batch.");
+                filled += read;
             }
-            yield return batch;
-            position += size;
         }
-    }
-
-    private sealed class ByteArrayComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
-    {
-        public static readonly ByteArrayComparer Instance = new();
-
-        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
-
-        public int GetHashCode(byte[] obj) => GetHashCode((ReadOnlySpan<byte>)obj);
-
-        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
-
-        public int GetHashCode(ReadOnlySpan<byte> alternate)
+        finally
         {
-            var hash = new HashCode();
-            hash.AddBytes(alternate);
-            return hash.ToHashCode();
+            ArrayPool<byte>.Shared.Return(buffer);
         }
-
-        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
     }
 }

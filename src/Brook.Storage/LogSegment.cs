@@ -15,6 +15,7 @@ namespace Brook.Storage;
 /// <item><c>.timeindex</c>: 12-byte entries (max timestamp so far int64 BE, relative offset int32 BE) written with the
 /// offset index whenever the max timestamp grew; every record before the entry's offset has a timestamp at or below it.</item>
 /// </list>
+/// A deleted segment's files carry a <c>.deleted</c> suffix until file.delete.delay.ms has passed.
 /// Indexes are also held in memory. Thread-safety: appends, rolls and truncation are made by the partition's
 /// single appender; readers use <see cref="Size"/> (published after the bytes are written) and take
 /// <see cref="_indexLock"/> briefly for index lookups. The write handles exist only while the segment is active.
@@ -331,6 +332,7 @@ internal sealed class LogSegment
         TimeIndexPath = stem + ".timeindex";
     }
 
+    /// <summary>Removes the files of a segment that was never published (no reader can hold it), e.g. after a failed roll.</summary>
     public void DeleteFiles()
     {
         Retire();
@@ -338,6 +340,33 @@ internal sealed class LogSegment
         File.Delete(LogPath);
         File.Delete(IndexPath);
         File.Delete(TimeIndexPath);
+    }
+
+    /// <summary>
+    /// Retires the segment for deletion: keeps one handle on its bytes for readers holding an older segment list (null
+    /// when the log file is already gone) and renames its files with the <see cref="RetiredSegments.DeletedSuffix"/>;
+    /// returns the handle and the renamed files, which the owner removes after file.delete.delay.ms.
+    /// </summary>
+    public (SafeFileHandle? Handle, string[] Files) RetireForDeletion()
+    {
+        try
+        {
+            RetiredHandle = File.OpenHandle(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (FileNotFoundException)
+        {
+            RetiredHandle = null;
+        }
+        Retire();
+        CloseForAppends(flush: false);
+        var renamed = new List<string>(3);
+        foreach (var path in new[] { LogPath, IndexPath, TimeIndexPath })
+        {
+            if (!File.Exists(path)) continue;
+            File.Move(path, path + RetiredSegments.DeletedSuffix, overwrite: true);
+            renamed.Add(path + RetiredSegments.DeletedSuffix);
+        }
+        return (RetiredHandle, renamed.ToArray());
     }
 
     /// <summary>Reads the first bytes of the batch at <paramref name="position"/> (header fields only).</summary>

@@ -152,6 +152,75 @@ public sealed class CompactionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_pending_delete_horizon_survives_reopening()
+    {
+        await using (var store = await OpenAsync())
+        {
+            var log = await CreateAsync(store, ("segment.bytes", "14"), ("delete.retention.ms", "60000"));
+            await AppendAsync(log, "a", "1");
+            await AppendAsync(log, "a", null);
+            await AppendAsync(log, "b", "1");
+            await AppendAsync(log, "x", "1");
+            Assert.Equal(1, await store.RunCleanerAsync());
+            Assert.Equal([(1L, "a", null), (2L, "b", "1"), (3L, "x", "1")], await ReadAllAsync(log));
+        }
+        _clock.Advance(TimeSpan.FromSeconds(61));
+
+        await using var reopened = await OpenAsync();
+
+        // Nothing is dirty: only the horizon recorded in the checkpoint makes the log due.
+        Assert.Equal(1, await reopened.RunCleanerAsync());
+        Assert.Equal([(2L, "b", "1"), (3L, "x", "1")], await ReadAllAsync(reopened.GetPartition("table", 0)!));
+    }
+
+    [Fact]
+    public async Task Segments_without_changes_are_not_rewritten()
+    {
+        await using var store = await OpenAsync();
+        var log = await CreateAsync(store, ("segment.bytes", "14"));
+        foreach (var key in new[] { "a", "b", "c", "x" }) await AppendAsync(log, key, "1");
+        var before = log.Segments;
+
+        Assert.True(await LogCleaner.CleanAsync(log, _clock, force: true, CancellationToken.None));
+        Assert.Equal(before, log.Segments);
+
+        await AppendAsync(log, "a", "2");
+        await AppendAsync(log, "y", "1");
+        Assert.True(await LogCleaner.CleanAsync(log, _clock, force: true, CancellationToken.None));
+
+        var after = log.Segments;
+        Assert.NotSame(before[0], after[0]);
+        Assert.True(after[0].IsEmpty);
+        Assert.Equal(before[1..].ToArray(), after[1..before.Length].ToArray()); // the same instances: untouched
+    }
+
+    [Fact]
+    public async Task Compacted_compressed_batches_survive_a_crash_and_recovery()
+    {
+        List<(long, string?, string?, long)> expected;
+        var store = await OpenAsync();
+        var log = await CreateAsync(store, ("segment.bytes", "300"));
+        CompressionType[] codecs = [CompressionType.Gzip, CompressionType.Snappy, CompressionType.Lz4, CompressionType.Zstd];
+        for (var i = 0; i < 40; i++)
+        {
+            var records = new[] { ($"k{i % 7}", i % 9 == 0 ? null : (string?)$"v{i}"), ($"j{i % 5}", (string?)$"w{i}") };
+            await log.AppendAsync(TestBatches.Build(_clock.NowMs, codecs[i % codecs.Length], records), CreateTime);
+        }
+        await LogCleaner.CleanAsync(log, _clock, force: true, CancellationToken.None);
+        using (var read = await log.ReadAsync(0, int.MaxValue, true, long.MaxValue))
+        {
+            expected = TestBatches.Decode(read.Records);
+        }
+        Assert.True(expected.Count < 80);
+        await store.AbandonAsync();
+
+        await using var reopened = await OpenAsync();
+
+        using var again = await reopened.GetPartition("table", 0)!.ReadAsync(0, int.MaxValue, true, long.MaxValue);
+        Assert.Equal(expected, TestBatches.Decode(again.Records));
+    }
+
+    [Fact]
     public async Task Cleaning_races_safely_with_appends_and_reads()
     {
         await using var store = await OpenAsync();

@@ -31,6 +31,8 @@ public sealed class DiskLogStoreTests : IDisposable
 
     private string[] SegmentFiles() => Directory.GetFiles(PartitionDirectory, "*.log").Select(Path.GetFileName).Order().ToArray()!;
 
+    private string[] DeletedFiles() => Directory.GetFiles(PartitionDirectory, "*.deleted").Select(Path.GetFileName).Order().ToArray()!;
+
     [Fact]
     public async Task Segments_roll_at_segment_bytes_and_are_named_by_base_offset()
     {
@@ -113,6 +115,77 @@ public sealed class DiskLogStoreTests : IDisposable
 
         Assert.Equal(0, await store.EnforceRetentionAsync());
         Assert.Equal(0, log.LogStartOffset);
+    }
+
+    [Fact]
+    public async Task Deleted_segments_wait_as_deleted_files_for_file_delete_delay_ms()
+    {
+        await using var store = await OpenAsync();
+        var log = await CreateAsync(store, ("segment.bytes", "14"), ("retention.ms", "60000"), ("file.delete.delay.ms", "30000"));
+        for (var i = 0; i < 2; i++) await log.AppendAsync(TestBatches.OfSize(1, 50, baseTimestamp: _clock.NowMs - 120_000), CreateTime);
+        await log.AppendAsync(TestBatches.OfSize(1, 50, baseTimestamp: _clock.NowMs), CreateTime);
+
+        Assert.Equal(2, await store.EnforceRetentionAsync());
+
+        Assert.Equal(["00000000000000000002.log"], SegmentFiles());
+        string[] waiting = ["00000000000000000000.log.deleted", "00000000000000000001.log.deleted"];
+        Assert.Equal(waiting, DeletedFiles().Where(f => f.EndsWith(".log.deleted", StringComparison.Ordinal)));
+        Assert.Equal(6, DeletedFiles().Length); // with their indexes
+
+        _clock.Advance(TimeSpan.FromSeconds(29));
+        await store.EnforceRetentionAsync();
+        Assert.Equal(6, DeletedFiles().Length);
+
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        await store.EnforceRetentionAsync();
+        Assert.Empty(DeletedFiles());
+    }
+
+    [Fact]
+    public async Task A_reader_holding_a_deleted_segment_reads_it_until_file_delete_delay_ms_has_passed()
+    {
+        await using var store = await OpenAsync();
+        var log = await CreateAsync(store, ("segment.bytes", "14"), ("file.delete.delay.ms", "30000"));
+        var first = TestBatches.OfSize(1, 50);
+        await log.AppendAsync(first, CreateTime);
+        await log.AppendAsync(TestBatches.OfSize(1, 50), CreateTime);
+        var partition = store.GetDiskPartition("events", 0)!;
+        var picked = partition.Segments[0];
+        var cached = store.Handles.Get(picked);
+
+        await log.DeleteRecordsBeforeAsync(1);
+
+        Assert.DoesNotContain(picked, partition.Segments);
+        // Both the handle taken before the deletion and the one a reader of the old segment list gets read the old bytes.
+        foreach (var handle in new[] { cached, store.Handles.Get(picked) })
+        {
+            var bytes = new byte[first.Length];
+            Assert.Equal(first.Length, RandomAccess.Read(handle, bytes, 0));
+            Assert.Equal(first, bytes);
+        }
+
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        await store.EnforceRetentionAsync();
+
+        Assert.Throws<ObjectDisposedException>(() => RandomAccess.Read(cached, new byte[1], 0));
+        Assert.Throws<ObjectDisposedException>(() => RandomAccess.Read(store.Handles.Get(picked), new byte[1], 0));
+        Assert.Empty(DeletedFiles());
+    }
+
+    [Fact]
+    public async Task Deleted_files_left_by_a_crash_are_removed_on_open()
+    {
+        await using (var store = await OpenAsync())
+        {
+            var log = await CreateAsync(store);
+            await log.AppendAsync(TestBatches.OfSize(1, 50), CreateTime);
+        }
+        File.WriteAllBytes(Path.Combine(PartitionDirectory, "00000000000000000099.log.deleted"), [1, 2, 3]);
+
+        await using var reopened = await OpenAsync();
+
+        Assert.Empty(DeletedFiles());
+        Assert.Equal(1, reopened.GetPartition("events", 0)!.LogEndOffset);
     }
 
     [Fact]

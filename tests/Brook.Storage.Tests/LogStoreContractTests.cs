@@ -3,12 +3,15 @@ using Brook.Protocol.Records;
 namespace Brook.Storage.Tests;
 
 /// <summary>Behaviour every <see cref="ILogStore"/> must have; run against each implementation by a subclass.</summary>
-public abstract class LogStoreContractTests : IAsyncLifetime
+public abstract partial class LogStoreContractTests : IAsyncLifetime
 {
     private static readonly Dictionary<string, string> NoConfigs = [];
     private static readonly AppendOptions CreateTime = new(TimestampType.CreateTime, -1, 0);
 
     protected ILogStore Store { get; private set; } = null!;
+
+    /// <summary>The store's clock; tests move it by hand.</summary>
+    protected ManualTimeProvider Clock { get; } = new(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
 
     protected abstract Task<ILogStore> CreateStoreAsync();
 
@@ -411,7 +414,7 @@ public abstract class LogStoreContractTests : IAsyncLifetime
 
 public sealed class InMemoryLogStoreContractTests : LogStoreContractTests
 {
-    protected override Task<ILogStore> CreateStoreAsync() => Task.FromResult<ILogStore>(new InMemoryLogStore());
+    protected override Task<ILogStore> CreateStoreAsync() => Task.FromResult<ILogStore>(new InMemoryLogStore(Clock));
 }
 
 public sealed class DiskLogStoreContractTests : LogStoreContractTests
@@ -419,7 +422,7 @@ public sealed class DiskLogStoreContractTests : LogStoreContractTests
     private readonly TempDirectory _directory = new();
 
     protected override async Task<ILogStore> CreateStoreAsync() =>
-        await DiskLogStore.OpenAsync(new DiskLogStoreOptions(_directory.Path) { BackgroundInterval = null });
+        await DiskLogStore.OpenAsync(new DiskLogStoreOptions(_directory.Path) { TimeProvider = Clock, BackgroundInterval = null });
 
     public override async Task DisposeAsync()
     {

@@ -63,6 +63,59 @@ public static class TestBatches
         return batch;
     }
 
+    /// <summary>
+    /// A batch from <see cref="RecordBatchBuilder"/> with keyed records (a null value is a tombstone), timestamps
+    /// <paramref name="timestamp"/>, +1, +2, … and the given codec and producer fields.
+    /// </summary>
+    public static byte[] Build(long timestamp, CompressionType compression, (string Key, string? Value)[] records,
+        long producerId = RecordBatchBuilder.NoProducerId, short producerEpoch = RecordBatchBuilder.NoProducerEpoch, int baseSequence = RecordBatchBuilder.NoSequence,
+        bool transactional = false)
+    {
+        using var builder = new RecordBatchBuilder(compression)
+        {
+            ProducerId = producerId,
+            ProducerEpoch = producerEpoch,
+            BaseSequence = baseSequence,
+            IsTransactional = transactional,
+        };
+        for (var i = 0; i < records.Length; i++)
+        {
+            var (key, value) = records[i];
+            builder.Append(timestamp + i, System.Text.Encoding.UTF8.GetBytes(key), value is null ? null : System.Text.Encoding.UTF8.GetBytes(value));
+        }
+        return builder.ToArray();
+    }
+
+    /// <summary>A transactional batch of one producer (epoch 0).</summary>
+    public static byte[] Transactional(long producerId, int baseSequence, long timestamp, params (string Key, string? Value)[] records) =>
+        Build(timestamp, CompressionType.None, records, producerId, 0, baseSequence, transactional: true);
+
+    /// <summary>A COMMIT or ABORT marker of one producer (epoch 0).</summary>
+    public static byte[] Marker(bool commit, long producerId, long timestamp) =>
+        ControlRecords.BuildTransactionMarker(commit, producerId, 0, coordinatorEpoch: 0, timestamp);
+
+    /// <summary>Every data record of any batches (decompressed), with offset and timestamp; control batches are skipped.</summary>
+    public static List<(long Offset, string? Key, string? Value, long Timestamp)> Decode(ReadOnlyMemory<byte> bytes)
+    {
+        var result = new List<(long, string?, string?, long)>();
+        foreach (var batch in new RecordBatchEnumerator(bytes))
+        {
+            var header = batch.Header;
+            if (header.IsControl) continue;
+            var baseOffset = header.BaseOffset;
+            var baseTimestamp = header.BaseTimestamp;
+            using var records = batch.DecompressRecords(int.MaxValue);
+            foreach (var record in records.Records)
+            {
+                result.Add((record.Offset(baseOffset),
+                    record.KeyIsNull ? null : System.Text.Encoding.UTF8.GetString(record.Key),
+                    record.ValueIsNull ? null : System.Text.Encoding.UTF8.GetString(record.Value),
+                    record.Timestamp(baseTimestamp)));
+            }
+        }
+        return result;
+    }
+
     /// <summary>Splits bytes read from a log into batches.</summary>
     public static List<byte[]> Split(ReadOnlySpan<byte> bytes)
     {

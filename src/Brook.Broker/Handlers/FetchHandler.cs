@@ -75,7 +75,7 @@ public sealed class FetchHandler(ILogStore store, TimeProvider time, BrokerMetri
             var name = topic.Topic.Length > 0 ? topic.Topic : store.GetTopic(topic.TopicId)?.Name ?? "";
             foreach (var p in topic.Partitions)
             {
-                metrics.Fetched(name, p.Records?.Length ?? 0);
+                metrics.Fetched(name, p.Records is { } records ? records.Span : default);
                 if (p.ErrorCode != 0) metrics.ErrorReturned("Fetch", (ErrorCode)p.ErrorCode);
             }
         }

@@ -21,6 +21,14 @@ public sealed partial class RequestContext : IDisposable
     /// <summary>Keeps buffers (read records) alive until the response has been written.</summary>
     public void ReleaseAfterResponse(IDisposable resource) => (_releaseAfterResponse ??= []).Add(resource);
 
+    /// <summary>Hands the buffers kept for the response to <paramref name="owner"/>, which releases them once the response is sent.</summary>
+    public void MoveResourcesTo(ICollection<IDisposable> owner)
+    {
+        if (_releaseAfterResponse is null) return;
+        foreach (var r in _releaseAfterResponse) owner.Add(r);
+        _releaseAfterResponse = null;
+    }
+
     public void Dispose()
     {
         if (_releaseAfterResponse is null) return;

@@ -29,6 +29,9 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
     /// <summary>A per-connection response buffer grown past this is dropped after use rather than kept for the connection's life.</summary>
     private const int RetainedWriterBytes = 1 << 20;
 
+    /// <summary>Records fields at least this large are sent from the read buffers without an intermediate copy.</summary>
+    internal const int SpliceRecordsFrom = 4096;
+
     private readonly RequestDispatcher _dispatcher;
     private readonly ConnectionLimits _limits;
     private readonly RequestMemoryPool _memory;
@@ -84,7 +87,10 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, _lifetime.ApplicationStopping);
         using var idle = new CancellationTokenSource();
         using var io = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token, idle.Token);
-        var writer = new ProtocolWriter(4096);
+        // Fetched records of 4 KiB or more are referenced by the response writer and copied once, into the
+        // transport's buffers, rather than into the writer first; the writer then holds only headers.
+        var writer = NewWriter();
+        var keepUntilWritten = new List<IDisposable>();
         var prefix = new byte[4];
         try
         {
@@ -103,27 +109,30 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
                     idle.CancelAfter(_limits.IdleTimeout);
                     if (!await ReadExactlyAsync(input, frame.AsMemory(0, size), io.Token).ConfigureAwait(false)) break;
                     idle.CancelAfter(Timeout.InfiniteTimeSpan);
-                    var (hasResponse, keepOpen) = await HandleFrameAsync(frame, size, info, writer, stopping.Token).ConfigureAwait(false);
+                    var (hasResponse, keepOpen) = await HandleFrameAsync(frame, size, info, writer, keepUntilWritten, stopping.Token).ConfigureAwait(false);
                     // The response is encoded in the writer: the request's memory goes back before waiting on the client.
                     _memory.Release(held);
                     held = 0;
                     if (hasResponse)
                     {
+                        writer.CopyTo(output);
+                        ReleaseAll(keepUntilWritten);
                         idle.CancelAfter(_limits.IdleTimeout);
-                        var flush = await output.WriteAsync(writer.WrittenMemory, io.Token).ConfigureAwait(false);
+                        var flush = await output.FlushAsync(io.Token).ConfigureAwait(false);
                         if (flush.IsCompleted) throw new OperationCanceledException("Peer stopped reading.");
                     }
                     if (!keepOpen) break;
                 }
                 finally
                 {
+                    ReleaseAll(keepUntilWritten);
                     if (held > 0) _memory.Release(held);
                     ArrayPool<byte>.Shared.Return(frame);
                 }
                 if (writer.Length > RetainedWriterBytes)
                 {
                     writer.Dispose();
-                    writer = new ProtocolWriter(4096);
+                    writer = NewWriter();
                 }
             }
         }
@@ -186,7 +195,8 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
     }
 
     /// <summary>Handles one frame, encoding its response into <paramref name="writer"/>; also whether the connection stays open.</summary>
-    private async Task<(bool HasResponse, bool KeepOpen)> HandleFrameAsync(byte[] frame, int length, ConnectionInfo info, ProtocolWriter writer, CancellationToken cancellationToken)
+    private async Task<(bool HasResponse, bool KeepOpen)> HandleFrameAsync(byte[] frame, int length, ConnectionInfo info, ProtocolWriter writer,
+        List<IDisposable> keepUntilWritten, CancellationToken cancellationToken)
     {
         writer.Reset();
         if (info.Session.ExpectsRawSaslToken)
@@ -195,10 +205,18 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
             return (ok, ok);
         }
         // The decoded request may keep views of the frame (records); the frame lives until the response is encoded.
-        var hasResponse = await _dispatcher.DispatchAsync(frame.AsMemory(0, length), info, writer, cancellationToken).ConfigureAwait(false);
+        var hasResponse = await _dispatcher.DispatchAsync(frame.AsMemory(0, length), info, writer, cancellationToken, keepUntilWritten).ConfigureAwait(false);
         if (hasResponse && _hooks.DropResponse is { } drop && drop(RequestHeader.Peek(frame.AsSpan(0, length)).ApiKey))
             throw new ConnectionResetException("Response dropped by a test hook.");
         return (hasResponse, !info.Session.CloseAfterResponse);
+    }
+
+    private static ProtocolWriter NewWriter() => new(4096) { SpliceRecordsFrom = SpliceRecordsFrom };
+
+    private static void ReleaseAll(List<IDisposable> resources)
+    {
+        foreach (var resource in resources) resource.Dispose();
+        resources.Clear();
     }
 
     /// <summary>After SaslHandshake v0 the client sends bare SASL tokens and gets bare size-prefixed answers; a failure just closes.</summary>

@@ -40,8 +40,11 @@ public sealed class RequestDispatcher
     /// Handles one frame (header + body, without the size prefix). Writes the framed response into
     /// <paramref name="output"/> and returns true; returns false with nothing written when the request gets no
     /// response. Throws <see cref="ProtocolException"/> when the connection must be closed.
+    /// When <paramref name="output"/> splices records (fetched bytes referenced, not copied), the buffers they live in
+    /// are handed to <paramref name="keepUntilWritten"/> for the caller to release after sending the response.
     /// </summary>
-    public async ValueTask<bool> DispatchAsync(ReadOnlyMemory<byte> frame, ConnectionInfo connection, ProtocolWriter output, CancellationToken cancellationToken)
+    public async ValueTask<bool> DispatchAsync(ReadOnlyMemory<byte> frame, ConnectionInfo connection, ProtocolWriter output, CancellationToken cancellationToken,
+        ICollection<IDisposable>? keepUntilWritten = null)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var (apiKey, apiVersion, correlationId) = RequestHeader.Peek(frame.Span);
@@ -80,6 +83,11 @@ public sealed class RequestDispatcher
         };
         var response = await handler.HandleAsync(context, request, cancellationToken).ConfigureAwait(false);
         if (response is not null) WriteResponse(output, correlationId, descriptor.ResponseHeaderVersion(apiVersion), response, apiVersion);
+        if (output.HasSplices)
+        {
+            if (keepUntilWritten is null) throw new InvalidOperationException("A writer that splices records needs an owner for the spliced buffers.");
+            context.MoveResourcesTo(keepUntilWritten);
+        }
         _metrics.RequestCompleted(descriptor.Name, apiVersion, started);
         return response is not null;
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Brook.Broker.Groups;
 using Brook.Protocol;
+using Brook.Protocol.Records;
 using Brook.Storage;
 
 namespace Brook.Broker.Telemetry;
@@ -21,6 +22,7 @@ public sealed class BrokerMetrics : IDisposable
     private readonly Counter<long> _bytesIn;
     private readonly Counter<long> _messagesIn;
     private readonly Counter<long> _bytesOut;
+    private readonly Counter<long> _messagesOut;
     private readonly UpDownCounter<long> _connections;
     private readonly Counter<long> _connectionsOpened;
     private readonly GroupLagService _groups;
@@ -38,6 +40,7 @@ public sealed class BrokerMetrics : IDisposable
         _bytesIn = _meter.CreateCounter<long>("topic.bytes_in", "By", "Record bytes appended, by topic.");
         _messagesIn = _meter.CreateCounter<long>("topic.messages_in", "{message}", "Records appended, by topic.");
         _bytesOut = _meter.CreateCounter<long>("topic.bytes_out", "By", "Record bytes returned by fetches, by topic.");
+        _messagesOut = _meter.CreateCounter<long>("topic.messages_out", "{message}", "Records returned by fetches (control records excluded), by topic.");
         _connections = _meter.CreateUpDownCounter<long>("connections", "{connection}", "Client connections open now.");
         _connectionsOpened = _meter.CreateCounter<long>("connections.opened", "{connection}", "Client connections accepted.");
         _meter.CreateObservableGauge("partition.log_end_offset", () => PerPartition(store, p => p.LogEndOffset), "{offset}", "Next offset of each partition.");
@@ -75,9 +78,32 @@ public sealed class BrokerMetrics : IDisposable
         _messagesIn.Add(messages, tags);
     }
 
-    public void Fetched(string topic, int bytes)
+    /// <summary>The meter of these instruments, for in-process readers such as the web console.</summary>
+    public Meter Meter => _meter;
+
+    /// <summary>Counts the bytes and the records of what one fetch returns for one partition.</summary>
+    public void Fetched(string topic, ReadOnlySpan<byte> records)
     {
-        if (bytes > 0) _bytesOut.Add(bytes, new TagList { { "topic", topic } });
+        if (records.IsEmpty) return;
+        var tags = new TagList { { "topic", topic } };
+        _bytesOut.Add(records.Length, tags);
+        var messages = CountRecords(records);
+        if (messages > 0) _messagesOut.Add(messages, tags);
+    }
+
+    /// <summary>Records in the whole data batches of <paramref name="records"/>, read from batch headers; a cut-off last batch is not counted.</summary>
+    internal static long CountRecords(ReadOnlySpan<byte> records)
+    {
+        long count = 0;
+        while (records.Length >= RecordBatchHeader.Size)
+        {
+            var header = new RecordBatchHeader(records);
+            var size = header.TotalSize;
+            if (size < RecordBatchHeader.Size || size > records.Length) break;
+            if (!header.IsControl) count += header.RecordCount;
+            records = records[size..];
+        }
+        return count;
     }
 
     public void ConnectionOpened()

@@ -1,0 +1,128 @@
+import { api, enc } from '../api.js';
+import { badge, clear, confirmDialog, errorBox, field, h, loading, pageHeader, table, toast } from '../ui.js';
+
+export async function render(container) {
+  const acls = h('section', { class: 'panel', 'data-testid': 'acls-section' }, h('div', { class: 'panel-head' }, h('h2', {}, 'ACLs')), h('div', {}, loading()));
+  const users = h('section', { class: 'panel', 'data-testid': 'users-section' }, h('div', { class: 'panel-head' }, h('h2', {}, 'SCRAM users')), h('div', {}, loading()));
+  container.append(pageHeader('Security', { subtitle: 'Access control lists and SCRAM credentials, where the cluster has them.' }), acls, users);
+  await Promise.all([loadAcls(acls.lastChild), loadUsers(users.lastChild)]);
+}
+
+function unsupported(e, what) {
+  return h('div', { class: 'alert info', 'data-testid': 'security-unavailable' },
+    h('strong', {}, `${what} are not enabled on this cluster`),
+    h('div', {}, 'It does not answer their Kafka APIs, so there is nothing to show or change here.'),
+    h('div', { class: 'muted small' }, e.message));
+}
+
+async function loadAcls(box) {
+  let rows;
+  try {
+    rows = await api('/acls');
+  } catch (e) {
+    clear(box, e.kind === 'unsupported' ? unsupported(e, 'ACLs') : errorBox(e, 'Could not list ACLs'));
+    return;
+  }
+  const remove = async (acl) => {
+    if (!(await confirmDialog('Delete this ACL?', `${acl.permission} ${acl.principal} ${acl.operation} on ${acl.resourceType} ${acl.resourceName}`, 'Delete ACL'))) return;
+    try {
+      await api('/acls/delete', { method: 'POST', body: acl });
+      toast('ACL deleted.');
+      await loadAcls(box);
+    } catch (e) {
+      toast(e.message, 'error');
+    }
+  };
+  clear(box, table([
+    { label: 'Principal', value: (a) => h('code', {}, a.principal) },
+    { label: 'Permission', value: (a) => badge(a.permission, a.permission === 'allow' ? 'ok' : 'bad') },
+    { label: 'Operation', value: (a) => a.operation },
+    { label: 'Resource', value: (a) => `${a.resourceType} ${a.resourceName}` },
+    { label: 'Pattern', value: (a) => a.patternType },
+    { label: 'Host', value: (a) => a.host },
+    { label: '', class: 'actions', value: (a) => h('button', { class: 'button small danger ghost', type: 'button', onclick: () => remove(a) }, 'Delete') },
+  ], rows, { testid: 'acls', empty: 'No ACLs.' }), aclForm(() => loadAcls(box)));
+}
+
+function aclForm(done) {
+  const select = (options, testid) => h('select', { class: 'input', 'data-testid': testid }, options.map((o) => h('option', { value: o }, o)));
+  const principal = h('input', { class: 'input', placeholder: 'User:alice', required: true });
+  const permission = select(['allow', 'deny']);
+  const operation = select(['read', 'write', 'create', 'delete', 'alter', 'describe', 'describe-configs', 'alter-configs', 'idempotent-write', 'all']);
+  const resourceType = select(['topic', 'group', 'cluster']);
+  const resourceName = h('input', { class: 'input', placeholder: 'orders', required: true });
+  const patternType = select(['literal', 'prefixed']);
+  const host = h('input', { class: 'input', value: '*' });
+  const status = h('div', { class: 'form-status' });
+  const form = h('form', { class: 'form-grid subform' }, h('h3', { class: 'span-all' }, 'Add an ACL'),
+    field('Principal', principal), field('Permission', permission), field('Operation', operation), field('Resource type', resourceType),
+    field('Resource name', resourceName), field('Pattern', patternType), field('Host', host),
+    h('div', { class: 'span-all actions' }, h('button', { class: 'button primary', type: 'submit' }, 'Add ACL'), status));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clear(status);
+    try {
+      await api('/acls', {
+        method: 'POST',
+        body: { principal: principal.value.trim(), permission: permission.value, operation: operation.value, resourceType: resourceType.value,
+          resourceName: resourceName.value.trim(), patternType: patternType.value, host: host.value.trim() || '*' },
+      });
+      toast('ACL added.');
+      await done();
+    } catch (e) {
+      status.append(errorBox(e, 'Could not add the ACL'));
+    }
+  });
+  return form;
+}
+
+async function loadUsers(box) {
+  let rows;
+  try {
+    rows = await api('/users');
+  } catch (e) {
+    clear(box, e.kind === 'unsupported' ? unsupported(e, 'SCRAM users') : errorBox(e, 'Could not list users'));
+    return;
+  }
+  const remove = async (user, mechanism) => {
+    if (!(await confirmDialog(`Delete ${mechanism} credential of ${user}?`, 'The user can no longer log in with this mechanism.', 'Delete'))) return;
+    try {
+      await api(`/users/${enc(user)}?mechanism=${enc(mechanism)}`, { method: 'DELETE' });
+      toast(`Credential of ${user} deleted.`);
+      await loadUsers(box);
+    } catch (e) {
+      toast(e.message, 'error');
+    }
+  };
+  const flat = rows.flatMap((u) => u.credentials.map((c) => ({ user: u.user, ...c })));
+  clear(box, table([
+    { label: 'User', value: (u) => h('code', {}, u.user) },
+    { label: 'Mechanism', value: (u) => u.mechanism },
+    { label: 'Iterations', value: (u) => String(u.iterations), class: 'num' },
+    { label: '', class: 'actions', value: (u) => h('button', { class: 'button small danger ghost', type: 'button', onclick: () => remove(u.user, u.mechanism) }, 'Delete') },
+  ], flat, { testid: 'users', empty: 'No SCRAM users.' }), userForm(() => loadUsers(box)));
+}
+
+function userForm(done) {
+  const user = h('input', { class: 'input', required: true, placeholder: 'alice', autocomplete: 'off' });
+  const password = h('input', { class: 'input', type: 'password', required: true, autocomplete: 'new-password' });
+  const mechanism = h('select', { class: 'input' }, h('option', {}, 'SCRAM-SHA-256'), h('option', {}, 'SCRAM-SHA-512'));
+  const iterations = h('input', { class: 'input', type: 'number', min: 4096, value: '4096' });
+  const status = h('div', { class: 'form-status' });
+  const form = h('form', { class: 'form-grid subform' }, h('h3', { class: 'span-all' }, 'Add or update a user'),
+    field('User', user), field('Password', password), field('Mechanism', mechanism), field('Iterations', iterations),
+    h('div', { class: 'span-all actions' }, h('button', { class: 'button primary', type: 'submit' }, 'Save user'), status));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clear(status);
+    try {
+      await api('/users', { method: 'POST', body: { user: user.value.trim(), password: password.value, mechanism: mechanism.value, iterations: Number(iterations.value) } });
+      toast(`User ${user.value.trim()} saved.`);
+      password.value = '';
+      await done();
+    } catch (e) {
+      status.append(errorBox(e, 'Could not save the user'));
+    }
+  });
+  return form;
+}
