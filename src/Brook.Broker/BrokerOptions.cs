@@ -22,7 +22,7 @@ public sealed class BrokerOptions
     /// <summary>Broker-level configs by Kafka name (e.g. "auto.create.topics.enable", "log.retention.ms").</summary>
     public Dictionary<string, string> Configs { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>Largest request frame accepted (socket.request.max.bytes).</summary>
+    /// <summary>Largest request frame accepted (socket.request.max.bytes). The broker configs' Kafka names, when set, win over these properties.</summary>
     public int MaxRequestBytes { get; set; } = 100 * 1024 * 1024;
 
     /// <summary>Connections idle this long are closed (connections.max.idle.ms).</summary>
@@ -30,6 +30,12 @@ public sealed class BrokerOptions
 
     /// <summary>Most connections open at once (max.connections).</summary>
     public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>Most connections from one address (max.connections.per.ip; Kafka's default is no limit).</summary>
+    public int MaxConnectionsPerIp { get; set; } = int.MaxValue;
+
+    /// <summary>Bytes of requests held in memory at once, over all connections (queued.max.request.bytes).</summary>
+    public long QueuedMaxRequestBytes { get; set; } = 256L * 1024 * 1024;
 
     /// <summary>How long shutdown waits for in-flight requests.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);

@@ -75,12 +75,15 @@ public sealed class BrookBroker : IAsyncDisposable
         // Certificates are loaded before storage is opened, so a bad file fails the start without side effects.
         var tls = security.Listeners.Select(l => l.Tls is { } settings ? TlsSetup.CreateOptions(settings) : null).ToList();
 
+        // Connection and request limits are checked before storage is opened too.
+        var limits = new ConnectionLimits(options);
+
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         configureApp?.Invoke(builder);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
+            // Kafka connections are counted by ConnectionLimits (max.connections, per address); HTTP ones are not Kafka's.
             kestrel.AddServerHeader = false;
             for (var i = 0; i < security.Listeners.Count; i++)
             {
@@ -106,6 +109,8 @@ public sealed class BrookBroker : IAsyncDisposable
         // Storage is opened (and recovered) before any connection is accepted.
         var store = await StorageFactory.OpenAsync(options, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         AddBrokerServices(builder.Services, options, node, store);
+        builder.Services.AddSingleton(limits);
+        builder.Services.AddSingleton(new RequestMemoryPool(limits.QueuedMaxRequestBytes));
         AddSecurityServices(builder.Services, options, security);
 
         var app = builder.Build();

@@ -10,7 +10,7 @@ namespace Brook.Broker.Handlers;
 /// DescribeConfigs (key 32) for topics and the broker. v1: config sources and synonyms; v3: value types and
 /// documentation; v4: flexible. Needs DESCRIBE_CONFIGS on the topic, or on the cluster for broker configs.
 /// </summary>
-public sealed class DescribeConfigsHandler(ILogStore store, BrokerConfig config, BrokerNode node, BrokerOptions options)
+public sealed class DescribeConfigsHandler(ILogStore store, BrokerConfig config, BrokerNode node, BrokerOptions options, Network.ConnectionLimits limits)
     : RequestHandler<DescribeConfigsRequest, DescribeConfigsResponse>
 {
     protected override ValueTask<DescribeConfigsResponse?> HandleAsync(RequestContext context, DescribeConfigsRequest request, CancellationToken cancellationToken)
@@ -93,7 +93,11 @@ public sealed class DescribeConfigsHandler(ILogStore store, BrokerConfig config,
             ("auto.create.topics.enable", config.AutoCreateTopics ? "true" : "false", false, ConfigValueType.Boolean),
             ("num.partitions", config.DefaultPartitions.ToString(CultureInfo.InvariantCulture), false, ConfigValueType.Int),
             ("default.replication.factor", "1", true, ConfigValueType.Int),
-            ("socket.request.max.bytes", options.MaxRequestBytes.ToString(CultureInfo.InvariantCulture), true, ConfigValueType.Int),
+            ("socket.request.max.bytes", limits.MaxRequestBytes.ToString(CultureInfo.InvariantCulture), true, ConfigValueType.Int),
+            ("max.connections", limits.MaxConnections.ToString(CultureInfo.InvariantCulture), true, ConfigValueType.Int),
+            ("max.connections.per.ip", limits.MaxConnectionsPerIp.ToString(CultureInfo.InvariantCulture), true, ConfigValueType.Int),
+            ("queued.max.request.bytes", (limits.QueuedMaxRequestBytes == long.MaxValue ? -1 : limits.QueuedMaxRequestBytes).ToString(CultureInfo.InvariantCulture), true, ConfigValueType.Long),
+            ("connections.max.idle.ms", ((long)limits.IdleTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture), true, ConfigValueType.Long),
         };
         foreach (var (name, value, readOnly, type) in fixedEntries)
         {

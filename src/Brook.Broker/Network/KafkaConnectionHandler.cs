@@ -13,17 +13,28 @@ namespace Brook.Broker.Network;
 
 /// <summary>
 /// One Kafka client connection: reads size-prefixed frames, handles them one at a time and writes responses
-/// in request order (as Kafka does, a connection has at most one request in progress). The size limit is
-/// checked on the 4-byte prefix, before any of the frame is buffered (a smaller limit applies until a SASL client
-/// has authenticated). TLS, when the listener uses it, is done by Kestrel's middleware before this handler runs.
+/// in request order (as Kafka does, a connection has at most one request in progress). TLS, when the listener uses it,
+/// is done by Kestrel's middleware before this handler runs.
+/// Resource bounds (<see cref="ConnectionLimits"/>): connections beyond max.connections or max.connections.per.ip are
+/// closed at once. The size limit is checked on the 4-byte prefix (a smaller one applies until a SASL client has
+/// authenticated); the request's size is then taken from the shared <see cref="RequestMemoryPool"/>
+/// (queued.max.request.bytes), waiting while it is spent, and the body is copied out of the transport's buffer as it
+/// arrives, so a connection buffers at most one request. While a response cannot be sent (the client does not read)
+/// the connection reads no further request, so the transport's bounded buffers push back on the client. A connection
+/// making no progress (waiting for a request, or for the client to take a response) for connections.max.idle.ms is
+/// closed; a request being handled (a long poll) is not idleness.
 /// </summary>
 public sealed partial class KafkaConnectionHandler : ConnectionHandler
 {
+    /// <summary>A per-connection response buffer grown past this is dropped after use rather than kept for the connection's life.</summary>
+    private const int RetainedWriterBytes = 1 << 20;
+
     /// <summary>Records fields at least this large are sent from the read buffers without an intermediate copy.</summary>
     internal const int SpliceRecordsFrom = 4096;
 
     private readonly RequestDispatcher _dispatcher;
-    private readonly BrokerOptions _options;
+    private readonly ConnectionLimits _limits;
+    private readonly RequestMemoryPool _memory;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger<KafkaConnectionHandler> _logger;
     private readonly BrokerMetrics _metrics;
@@ -31,19 +42,39 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
     private readonly SaslAuthenticator _sasl;
     private readonly SecuritySettings _security;
 
-    public KafkaConnectionHandler(RequestDispatcher dispatcher, BrokerOptions options, IHostApplicationLifetime lifetime, BrokerMetrics metrics, ILogger<KafkaConnectionHandler> logger, BrokerTestHooks hooks, SaslAuthenticator sasl, SecuritySettings security)
+    public KafkaConnectionHandler(RequestDispatcher dispatcher, ConnectionLimits limits, RequestMemoryPool memory, IHostApplicationLifetime lifetime, BrokerMetrics metrics, ILogger<KafkaConnectionHandler> logger, BrokerTestHooks hooks, SaslAuthenticator sasl, SecuritySettings security)
     {
         _sasl = sasl;
         _security = security;
         _metrics = metrics;
         _hooks = hooks;
         _dispatcher = dispatcher;
-        _options = options;
+        _limits = limits;
+        _memory = memory;
         _lifetime = lifetime;
         _logger = logger;
     }
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        var address = (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address;
+        if (_limits.TryOpen(address) is { } refusal)
+        {
+            // Returning closes the connection, as Kafka closes one over its limits.
+            LogRefused(connection.ConnectionId, connection.RemoteEndPoint, refusal);
+            return;
+        }
+        try
+        {
+            await ServeAsync(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            _limits.Close(address);
+        }
+    }
+
+    private async Task ServeAsync(ConnectionContext connection)
     {
         var listener = connection.Features.Get<BrokerListenerFeature>()?.Listener ?? BrokerListener.Plaintext();
         var session = new ConnectionSession(listener, connection.Features.Get<ITlsConnectionFeature>()?.ClientCertificate);
@@ -55,42 +86,54 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
         // Stopping the application stops reading new requests; the one in progress still completes.
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, _lifetime.ApplicationStopping);
         using var idle = new CancellationTokenSource();
-        using var readCancel = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token, idle.Token);
+        using var io = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token, idle.Token);
         // Fetched records of 4 KiB or more are referenced by the response writer and copied once, into the
         // transport's buffers, rather than into the writer first; the writer then holds only headers.
-        using var writer = new ProtocolWriter(4096) { SpliceRecordsFrom = SpliceRecordsFrom };
+        var writer = NewWriter();
         var keepUntilWritten = new List<IDisposable>();
+        var prefix = new byte[4];
         try
         {
             while (true)
             {
-                idle.CancelAfter(_options.IdleConnectionTimeout);
-                ReadResult result;
+                idle.CancelAfter(_limits.IdleTimeout);
+                if (!await ReadExactlyAsync(input, prefix, io.Token).ConfigureAwait(false)) break;
+                var size = CheckSize(BinaryPrimitives.ReadInt32BigEndian(prefix), session);
+                // No deadline while waiting for memory: the wait is the broker's, not the client's idleness.
+                idle.CancelAfter(Timeout.InfiniteTimeSpan);
+                await _memory.AcquireAsync(size, stopping.Token).ConfigureAwait(false);
+                var held = size;
+                var frame = ArrayPool<byte>.Shared.Rent(size);
                 try
                 {
-                    result = await input.ReadAsync(readCancel.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    if (idle.IsCancellationRequested) LogIdleClosed(info.Id, _options.IdleConnectionTimeout.TotalSeconds);
-                    break;
-                }
-                var buffer = result.Buffer;
-                var consumed = buffer.Start;
-                var keepOpen = true;
-                try
-                {
-                    while (keepOpen && TryReadFrame(ref buffer, session, out var frame))
+                    idle.CancelAfter(_limits.IdleTimeout);
+                    if (!await ReadExactlyAsync(input, frame.AsMemory(0, size), io.Token).ConfigureAwait(false)) break;
+                    idle.CancelAfter(Timeout.InfiniteTimeSpan);
+                    var (hasResponse, keepOpen) = await HandleFrameAsync(frame, size, info, writer, keepUntilWritten, stopping.Token).ConfigureAwait(false);
+                    // The response is encoded in the writer: the request's memory goes back before waiting on the client.
+                    _memory.Release(held);
+                    held = 0;
+                    if (hasResponse)
                     {
-                        consumed = buffer.Start;
-                        keepOpen = await HandleFrameAsync(frame, info, writer, keepUntilWritten, output, stopping.Token).ConfigureAwait(false);
+                        writer.CopyTo(output);
+                        ReleaseAll(keepUntilWritten);
+                        idle.CancelAfter(_limits.IdleTimeout);
+                        var flush = await output.FlushAsync(io.Token).ConfigureAwait(false);
+                        if (flush.IsCompleted) throw new OperationCanceledException("Peer stopped reading.");
                     }
+                    if (!keepOpen) break;
                 }
                 finally
                 {
-                    input.AdvanceTo(consumed, buffer.End);
+                    ReleaseAll(keepUntilWritten);
+                    if (held > 0) _memory.Release(held);
+                    ArrayPool<byte>.Shared.Return(frame);
                 }
-                if (!keepOpen || result.IsCompleted || result.IsCanceled) break;
+                if (writer.Length > RetainedWriterBytes)
+                {
+                    writer.Dispose();
+                    writer = NewWriter();
+                }
             }
         }
         catch (ProtocolException ex)
@@ -99,7 +142,8 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
         }
         catch (OperationCanceledException)
         {
-            // Connection closed or broker stopping.
+            // Connection closed, broker stopping, or idle too long.
+            if (idle.IsCancellationRequested && !stopping.IsCancellationRequested) LogIdleClosed(info.Id, _limits.IdleTimeout.TotalSeconds);
         }
         catch (ConnectionResetException)
         {
@@ -110,80 +154,79 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
         }
         finally
         {
+            writer.Dispose();
             await output.CompleteAsync().ConfigureAwait(false);
             _metrics.ConnectionClosed();
             LogDisconnected(info.Id);
         }
     }
 
-    /// <summary>Takes one whole frame off the buffer, or none when more bytes are needed.</summary>
-    private bool TryReadFrame(ref ReadOnlySequence<byte> buffer, ConnectionSession session, out ReadOnlySequence<byte> frame)
+    /// <summary>The frame size from its prefix, or a <see cref="ProtocolException"/> closing the connection when out of bounds.</summary>
+    private int CheckSize(int size, ConnectionSession session)
     {
-        frame = default;
-        if (buffer.Length < 4) return false;
-        Span<byte> prefix = stackalloc byte[4];
-        buffer.Slice(0, 4).CopyTo(prefix);
-        var size = BinaryPrimitives.ReadInt32BigEndian(prefix);
         // A bare SASL token (after SaslHandshake v0) has no request header, so it may be shorter than one.
         var min = session.ExpectsRawSaslToken ? 0 : 8;
         var (max, limit) = session.IsAuthenticated
-            ? (_options.MaxRequestBytes, "socket.request.max.bytes")
-            : (Math.Min(_options.MaxRequestBytes, _security.MaxUnauthenticatedFrameBytes), "sasl.server.max.receive.size");
+            ? (_limits.MaxRequestBytes, "socket.request.max.bytes")
+            : (Math.Min(_limits.MaxRequestBytes, _security.MaxUnauthenticatedFrameBytes), "sasl.server.max.receive.size");
         if (size < min || size > max)
             throw new ProtocolException($"Request size {size} is outside [{min}, {max}] ({limit}).");
-        if (buffer.Length < 4 + size) return false;
-        frame = buffer.Slice(4, size);
-        buffer = buffer.Slice(4 + size);
+        return size;
+    }
+
+    /// <summary>
+    /// Copies the next <paramref name="destination"/>.Length bytes out of the transport, consuming them as they arrive so
+    /// that the transport's buffer never holds more than what it was given. False when the client closed first.
+    /// </summary>
+    private static async ValueTask<bool> ReadExactlyAsync(PipeReader input, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        var filled = 0;
+        while (filled < destination.Length)
+        {
+            var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            var take = (int)Math.Min(buffer.Length, destination.Length - filled);
+            buffer.Slice(0, take).CopyTo(destination.Span[filled..]);
+            filled += take;
+            input.AdvanceTo(buffer.GetPosition(take));
+            if (filled < destination.Length && (result.IsCompleted || result.IsCanceled)) return false;
+        }
         return true;
     }
 
-    /// <summary>Handles one frame and writes its response; false when the connection must close after it.</summary>
-    private async Task<bool> HandleFrameAsync(ReadOnlySequence<byte> frame, ConnectionInfo info, ProtocolWriter writer, List<IDisposable> keepUntilWritten,
-        PipeWriter output, CancellationToken cancellationToken)
+    /// <summary>Handles one frame, encoding its response into <paramref name="writer"/>; also whether the connection stays open.</summary>
+    private async Task<(bool HasResponse, bool KeepOpen)> HandleFrameAsync(byte[] frame, int length, ConnectionInfo info, ProtocolWriter writer,
+        List<IDisposable> keepUntilWritten, CancellationToken cancellationToken)
     {
-        if (info.Session.ExpectsRawSaslToken) return await HandleRawSaslTokenAsync(frame, info, writer, output, cancellationToken).ConfigureAwait(false);
-        // The decoded request may keep views of the frame (records), so it is copied once into a pooled array
-        // that lives until the response is written.
-        var length = (int)frame.Length;
-        var rented = ArrayPool<byte>.Shared.Rent(length);
-        try
-        {
-            frame.CopyTo(rented);
-            writer.Reset();
-            var hasResponse = await _dispatcher.DispatchAsync(rented.AsMemory(0, length), info, writer, cancellationToken, keepUntilWritten).ConfigureAwait(false);
-            if (!hasResponse) return !info.Session.CloseAfterResponse;
-            if (_hooks.DropResponse is { } drop && drop(RequestHeader.Peek(rented.AsSpan(0, length)).ApiKey))
-                throw new ConnectionResetException("Response dropped by a test hook.");
-            writer.CopyTo(output);
-            ReleaseAll(keepUntilWritten);
-            var flush = await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-            if (flush.IsCompleted) throw new OperationCanceledException("Peer stopped reading.");
-            return !info.Session.CloseAfterResponse;
-        }
-        finally
-        {
-            ReleaseAll(keepUntilWritten);
-            ArrayPool<byte>.Shared.Return(rented);
-        }
-    }
-
-    /// <summary>After SaslHandshake v0 the client sends bare SASL tokens and gets bare size-prefixed answers; a failure just closes.</summary>
-    private async Task<bool> HandleRawSaslTokenAsync(ReadOnlySequence<byte> frame, ConnectionInfo info, ProtocolWriter writer, PipeWriter output, CancellationToken cancellationToken)
-    {
-        var outcome = await _sasl.AuthenticateAsync(info.Session, frame.ToArray(), info.RemoteEndPoint, cancellationToken).ConfigureAwait(false);
-        if (outcome.Error != ErrorCode.None) return false;
         writer.Reset();
-        writer.WriteInt32(outcome.Response.Length);
-        writer.WriteRaw(outcome.Response);
-        var flush = await output.WriteAsync(writer.WrittenMemory, CancellationToken.None).ConfigureAwait(false);
-        if (flush.IsCompleted) throw new OperationCanceledException("Peer stopped reading.");
-        return true;
+        if (info.Session.ExpectsRawSaslToken)
+        {
+            var ok = await HandleRawSaslTokenAsync(frame.AsMemory(0, length), info, writer, cancellationToken).ConfigureAwait(false);
+            return (ok, ok);
+        }
+        // The decoded request may keep views of the frame (records); the frame lives until the response is encoded.
+        var hasResponse = await _dispatcher.DispatchAsync(frame.AsMemory(0, length), info, writer, cancellationToken, keepUntilWritten).ConfigureAwait(false);
+        if (hasResponse && _hooks.DropResponse is { } drop && drop(RequestHeader.Peek(frame.AsSpan(0, length)).ApiKey))
+            throw new ConnectionResetException("Response dropped by a test hook.");
+        return (hasResponse, !info.Session.CloseAfterResponse);
     }
+
+    private static ProtocolWriter NewWriter() => new(4096) { SpliceRecordsFrom = SpliceRecordsFrom };
 
     private static void ReleaseAll(List<IDisposable> resources)
     {
         foreach (var resource in resources) resource.Dispose();
         resources.Clear();
+    }
+
+    /// <summary>After SaslHandshake v0 the client sends bare SASL tokens and gets bare size-prefixed answers; a failure just closes.</summary>
+    private async Task<bool> HandleRawSaslTokenAsync(ReadOnlyMemory<byte> token, ConnectionInfo info, ProtocolWriter writer, CancellationToken cancellationToken)
+    {
+        var outcome = await _sasl.AuthenticateAsync(info.Session, token.ToArray(), info.RemoteEndPoint, cancellationToken).ConfigureAwait(false);
+        if (outcome.Error != ErrorCode.None) return false;
+        writer.WriteInt32(outcome.Response.Length);
+        writer.WriteRaw(outcome.Response);
+        return true;
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} opened from {RemoteEndPoint}")]
@@ -197,6 +240,9 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Closing connection {ConnectionId} from {RemoteEndPoint}: {Reason}")]
     private partial void LogProtocolError(string connectionId, System.Net.EndPoint? remoteEndPoint, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refusing connection {ConnectionId} from {RemoteEndPoint}: {Reason}")]
+    private partial void LogRefused(string connectionId, System.Net.EndPoint? remoteEndPoint, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} failed: {Reason}")]
     private partial void LogConnectionFault(string connectionId, string reason);
