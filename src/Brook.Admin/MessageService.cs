@@ -117,6 +117,7 @@ public sealed record DeliveredMessage(string Topic, int Partition, long Offset, 
 public sealed class MessageService
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan StartGrace = TimeSpan.FromSeconds(30);
     private readonly KafkaAdmin _admin;
 
     internal MessageService(KafkaAdmin admin) => _admin = admin;
@@ -323,22 +324,33 @@ public sealed class MessageService
         config.EnableAutoCommit = false;
         config.EnableAutoOffsetStore = false;
         config.AutoOffsetReset = options.Start == ConsumeStart.Earliest ? AutoOffsetReset.Earliest : AutoOffsetReset.Latest;
+        // End-of-partition events tell when the reader has caught up, which is when "idle" starts to mean "no new messages".
+        config.EnablePartitionEof = true;
         using var consumer = Build(() => new ConsumerBuilder<byte[]?, byte[]?>(config).SetLogHandler((_, _) => { }).SetErrorHandler((_, _) => { }).Build());
         if (assignment is null) consumer.Subscribe(topics);
         else consumer.Assign(assignment);
 
         long count = 0;
         var idle = Stopwatch.StartNew();
+        // Joining a group, looking up start offsets and the first fetch do not count as idle time, up to a bound, so a slow
+        // start does not end the read before the messages already there are seen.
+        var caughtUpOnce = false;
         try
         {
             while (!cancellationToken.IsCancellationRequested && (options.MaxMessages is not { } max || count < max))
             {
-                var result = await Task.Run(() => Poll(consumer), CancellationToken.None).ConfigureAwait(false);
-                if (result is null)
+                var result = await Task.Run(() => PollIncludingEnd(consumer, "consume"), CancellationToken.None).ConfigureAwait(false);
+                if (result is null || result.IsPartitionEOF)
                 {
-                    if (options.IdleTimeout is { } limit && idle.Elapsed >= limit) break;
+                    if (result is not null && !caughtUpOnce)
+                    {
+                        caughtUpOnce = true;
+                        idle.Restart();
+                    }
+                    if (options.IdleTimeout is { } limit && idle.Elapsed >= (caughtUpOnce ? limit : limit + StartGrace)) break;
                     continue;
                 }
+                caughtUpOnce = true;
                 idle.Restart();
                 yield return ToMessage(result);
                 count++;
@@ -378,20 +390,7 @@ public sealed class MessageService
         }
     }
 
-    private static ConsumeResult<byte[]?, byte[]?>? Poll(IConsumer<byte[]?, byte[]?> consumer)
-    {
-        try
-        {
-            var result = consumer.Consume(PollInterval);
-            return result is { IsPartitionEOF: false } ? result : null;
-        }
-        catch (ConsumeException ex)
-        {
-            throw AdminException.From(ex.Error, "consume", ex);
-        }
-    }
-
-    private static ConsumeResult<byte[]?, byte[]?>? PollIncludingEnd(IConsumer<byte[]?, byte[]?> consumer)
+    private static ConsumeResult<byte[]?, byte[]?>? PollIncludingEnd(IConsumer<byte[]?, byte[]?> consumer, string operation = "browse")
     {
         try
         {
@@ -399,7 +398,7 @@ public sealed class MessageService
         }
         catch (ConsumeException ex)
         {
-            throw AdminException.From(ex.Error, "browse", ex);
+            throw AdminException.From(ex.Error, operation, ex);
         }
     }
 

@@ -85,7 +85,7 @@ internal static class MessageCommands
         var maxMessages = new Option<long?>("--max-messages", "-n") { Description = "Stop after N messages" };
         var idleTimeout = new Option<TimeSpan?>("--idle-timeout")
         {
-            Description = "Stop after this long without a message (like 5s); default: run until interrupted",
+            Description = "Stop after this long without a new message once caught up (like 5s); default: run until interrupted",
             CustomParser = r => GlobalOptions.Parse<TimeSpan?>(r, t => Values.Duration(t)),
         };
         var command = commands.Command("consume", "Consume messages and print them, one a line",
