@@ -11,6 +11,7 @@ namespace Brook.Admin.Bench;
 /// </summary>
 internal sealed class ConsumeLoad
 {
+    private static readonly TimeSpan StartGrace = TimeSpan.FromSeconds(30);
     private readonly ConnectionSettings _settings;
     private readonly string? _groupId;
     private readonly IReadOnlyDictionary<string, string> _properties;
@@ -50,7 +51,8 @@ internal sealed class ConsumeLoad
         config.GroupId = _groupId ?? "brook-bench-" + Guid.NewGuid().ToString("N");
         config.EnableAutoCommit = _groupId is not null;
         config.AutoOffsetReset = AutoOffsetReset.Earliest;
-        config.EnablePartitionEof = false;
+        // End-of-partition events say when the reader has caught up: only from then does the idle timeout run.
+        config.EnablePartitionEof = true;
         // librdkafka pauses a partition's fetching for fetch.queue.backoff.ms (1 s) once its local queue holds
         // queued.min.messages (100k); a consumer slower than the broker then idles. Keep fetching instead.
         config.QueuedMinMessages = 1_000_000;
@@ -71,12 +73,13 @@ internal sealed class ConsumeLoad
     }
 
     /// <summary>
-    /// Consumes until <paramref name="enough"/> says so, until <paramref name="idleTimeout"/> passes without a message, or
-    /// on cancellation. Runs on the calling thread.
+    /// Consumes until <paramref name="enough"/> says so, until <paramref name="idleTimeout"/> passes without a message once
+    /// caught up, or on cancellation. Runs on the calling thread.
     /// </summary>
     public void Run(IConsumer<Ignore, Sample> consumer, Func<long, bool> enough, TimeSpan idleTimeout, CancellationToken cancellationToken)
     {
         var idle = Stopwatch.StartNew();
+        var caughtUpOnce = false;
         while (!cancellationToken.IsCancellationRequested && !enough(Received))
         {
             ConsumeResult<Ignore, Sample>? result;
@@ -88,11 +91,18 @@ internal sealed class ConsumeLoad
             {
                 throw AdminException.From(ex.Error, "consume", ex);
             }
-            if (result is null)
+            if (result is null || result.IsPartitionEOF)
             {
-                if (idle.Elapsed >= idleTimeout) break;
+                if (result is not null && !caughtUpOnce)
+                {
+                    caughtUpOnce = true;
+                    idle.Restart();
+                }
+                // Joining the group and the first fetch are not idle time, up to a bound.
+                if (idle.Elapsed >= (caughtUpOnce ? idleTimeout : idleTimeout + StartGrace)) break;
                 continue;
             }
+            caughtUpOnce = true;
             idle.Restart();
             var now = Stopwatch.GetTimestamp();
             if (_firstTimestamp == 0) Volatile.Write(ref _firstTimestamp, now);
