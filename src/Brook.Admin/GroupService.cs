@@ -8,10 +8,11 @@ public sealed record GroupListing(string GroupId, string State, string Type, boo
 public sealed record GroupMemberInfo(string MemberId, string? InstanceId, string ClientId, string Host, IReadOnlyList<TopicPartition> Assignment);
 
 /// <summary>A partition the group consumes or has committed for: the committed offset against the log's offsets.</summary>
-public sealed record PartitionLag(string Topic, int Partition, long? CommittedOffset, long StartOffset, long EndOffset, GroupMemberInfo? Member)
+/// <remarks>Start and end are null for a partition that no longer exists (offsets committed for a topic deleted since).</remarks>
+public sealed record PartitionLag(string Topic, int Partition, long? CommittedOffset, long? StartOffset, long? EndOffset, GroupMemberInfo? Member)
 {
-    /// <summary>Messages between the committed offset and the end of the log; unknown without a committed offset.</summary>
-    public long? Lag => CommittedOffset is { } committed ? Math.Max(0, EndOffset - committed) : null;
+    /// <summary>Messages between the committed offset and the end of the log; unknown without a committed offset or a log.</summary>
+    public long? Lag => CommittedOffset is { } committed && EndOffset is { } end ? Math.Max(0, end - committed) : null;
 }
 
 public sealed record GroupDescription(string GroupId, string State, string Type, string PartitionAssignor, int? Coordinator,
@@ -95,12 +96,11 @@ public sealed class GroupService
         }
         var descriptionsTask = _admin.CallAsync(Describe, "describe groups", cancellationToken);
         var committedTask = Task.WhenAll(ids.Select(id => CommittedOrEmptyAsync(id, cancellationToken)));
-        var metadataTask = _admin.MetadataAsync(null, cancellationToken);
+        var existingTask = ExistingPartitionsAsync(cancellationToken);
         var descriptions = (await descriptionsTask.ConfigureAwait(false)).ToDictionary(d => d.GroupId, StringComparer.Ordinal);
         var committed = await committedTask.ConfigureAwait(false);
         // Offsets committed for topics deleted since have no log end to compare with.
-        var existing = (await metadataTask.ConfigureAwait(false)).Topics.Where(t => !t.Error.IsError)
-            .SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Topic, p.PartitionId))).ToHashSet();
+        var existing = await existingTask.ConfigureAwait(false);
         var partitions = committed.SelectMany(c => c.Keys).Where(existing.Contains).Distinct().ToList();
         var offsets = await _admin.Topics.ListOffsetsAsync(partitions, cancellationToken).ConfigureAwait(false);
 
@@ -143,11 +143,17 @@ public sealed class GroupService
         foreach (var member in members)
             foreach (var tp in member.Assignment) owner[tp] = member;
         var partitions = committed.Keys.Concat(owner.Keys).Distinct().ToList();
-        var offsets = await _admin.Topics.ListOffsetsAsync(partitions, cancellationToken).ConfigureAwait(false);
+        // Offsets committed for topics deleted since are still shown (they can be deleted), without a log to measure lag against.
+        var existing = await ExistingPartitionsAsync(cancellationToken).ConfigureAwait(false);
+        var offsets = await _admin.Topics.ListOffsetsAsync(partitions.Where(existing.Contains).ToList(), cancellationToken).ConfigureAwait(false);
         var lags = partitions
             .OrderBy(tp => tp.Topic, StringComparer.Ordinal).ThenBy(tp => tp.Partition.Value)
-            .Select(tp => new PartitionLag(tp.Topic, tp.Partition.Value, committed.TryGetValue(tp, out var c) ? c : null,
-                offsets[tp].Start, offsets[tp].End, owner.GetValueOrDefault(tp)))
+            .Select(tp =>
+            {
+                var log = offsets.TryGetValue(tp, out var o) ? o : null;
+                return new PartitionLag(tp.Topic, tp.Partition.Value, committed.TryGetValue(tp, out var c) ? c : null,
+                    log?.Start, log?.End, owner.GetValueOrDefault(tp));
+            })
             .ToList();
         return new GroupDescription(groupId, description.State.ToString(), description.GroupType.ToString(), description.PartitionAssignor ?? "",
             description.Coordinator?.Id, members, lags);
@@ -165,7 +171,9 @@ public sealed class GroupService
         if (topics is null)
         {
             if (committed.Count == 0) throw AdminException.Invalid($"group '{groupId}' has no committed offsets; name the topics to reset");
-            partitions = committed.Keys.ToList();
+            // A topic deleted since has no log to reset against; its stale offsets are left for `groups delete-offsets`.
+            var existing = await ExistingPartitionsAsync(cancellationToken).ConfigureAwait(false);
+            partitions = committed.Keys.Where(existing.Contains).ToList();
         }
         else
         {
@@ -228,6 +236,10 @@ public sealed class GroupService
                     ? $"group '{r.Group}' still has active members"
                     : $"delete group '{r.Group}'")
                 : null);
+
+    private async Task<HashSet<TopicPartition>> ExistingPartitionsAsync(CancellationToken cancellationToken) =>
+        (await _admin.MetadataAsync(null, cancellationToken).ConfigureAwait(false)).Topics.Where(t => !t.Error.IsError)
+            .SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Topic, p.PartitionId))).ToHashSet();
 
     private async Task<ConsumerGroupDescription> DescribeGroupAsync(string groupId, CancellationToken cancellationToken)
     {

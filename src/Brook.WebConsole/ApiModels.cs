@@ -33,7 +33,7 @@ public sealed record ProduceHeader(string Key, string? Value);
 
 public sealed record MemberView(string MemberId, string? InstanceId, string ClientId, string Host, IReadOnlyList<string> Assignment);
 
-public sealed record PartitionLagView(string Topic, int Partition, long? CommittedOffset, long StartOffset, long EndOffset, long? Lag, string? MemberId, string? ClientId);
+public sealed record PartitionLagView(string Topic, int Partition, long? CommittedOffset, long? StartOffset, long? EndOffset, long? Lag, string? MemberId, string? ClientId);
 
 public sealed record GroupView(string GroupId, string State, string Type, string PartitionAssignor, int? Coordinator, long TotalLag,
     IReadOnlyList<MemberView> Members, IReadOnlyList<PartitionLagView> Partitions, IReadOnlyList<LagSample> History);

@@ -49,6 +49,24 @@ public sealed class GroupCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Describe_and_reset_still_work_after_a_topic_the_group_read_is_deleted()
+    {
+        await Kafka.CreateTopicAsync(_broker, "read-then-deleted", 1);
+        await Kafka.CreateTopicAsync(_broker, "still-here", 1);
+        await Kafka.FillAsync(_broker, "still-here", 4);
+        using (var consumer = Kafka.Consumer(_broker, "outlived"))
+            consumer.Commit([new TopicPartitionOffset("read-then-deleted", 0, 0), new TopicPartitionOffset("still-here", 0, 1)]);
+        (await Cli.RunAsync(_broker, "topics", "delete", "read-then-deleted")).Ok();
+
+        var described = (await Cli.RunAsync(_broker, "groups", "describe", "outlived")).Ok();
+        Assert.Equal(["still-here"], described.Column("TOPIC"));
+        Assert.Equal(["3"], described.Column("LAG"));
+        var reset = (await Cli.RunAsync(_broker, "groups", "reset-offsets", "outlived", "--all-topics", "--to-earliest", "--execute")).Ok();
+        Assert.Equal(["still-here"], reset.Column("TOPIC"));
+        Assert.Equal(0, (await Kafka.CommittedAsync(_broker, "outlived", "still-here"))[0]);
+    }
+
+    [Fact]
     public async Task Describe_shows_the_lag_of_a_consumer_protocol_group()
     {
         await Kafka.CreateTopicAsync(_broker, "kip848", 2);

@@ -1005,6 +1005,30 @@ public sealed partial class GroupCoordinator
         await PersistAsync(group, records, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Writes tombstones for every group's committed offsets of <paramref name="topic"/>, which was just deleted.</summary>
+    public async Task RemoveOffsetsOfDeletedTopicAsync(string topic, CancellationToken cancellationToken)
+    {
+        if (!_loaded) return;
+        foreach (var group in _groups.Values)
+        {
+            await group.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var records = group.Offsets.Keys.Where(k => k.Topic == topic)
+                    .Select(k => (GroupRecord)new GroupRecord.Offset(group.Id, k.Topic, k.Partition, null)).ToList();
+                await PersistAsync(group, records, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StorageException)
+            {
+                // The offsets stay until the group's own retention drops them; the topic is gone either way.
+            }
+            finally
+            {
+                group.Lock.Release();
+            }
+        }
+    }
+
     /// <summary>Fails every waiting request (shutdown).</summary>
     public void FailAllWaiters()
     {

@@ -1,3 +1,4 @@
+using Brook.Broker.Groups;
 using Brook.Broker.Security;
 using Brook.Broker.Topics;
 using Brook.Protocol;
@@ -7,9 +8,10 @@ namespace Brook.Broker.Handlers;
 
 /// <summary>
 /// DeleteTopics (key 20). v4: flexible; v5: error messages; v6: topics by name or by id. Needs DELETE on each topic
-/// (and DESCRIBE to learn the name of a topic named by id).
+/// (and DESCRIBE to learn the name of a topic named by id). Groups' committed offsets for a deleted topic go with it, as in
+/// Kafka, so a topic created again under the same name starts without them.
 /// </summary>
-public sealed class DeleteTopicsHandler(TopicService topics) : RequestHandler<DeleteTopicsRequest, DeleteTopicsResponse>
+public sealed class DeleteTopicsHandler(TopicService topics, GroupCoordinator groups) : RequestHandler<DeleteTopicsRequest, DeleteTopicsResponse>
 {
     protected override async ValueTask<DeleteTopicsResponse?> HandleAsync(RequestContext context, DeleteTopicsRequest request, CancellationToken cancellationToken)
     {
@@ -46,6 +48,7 @@ public sealed class DeleteTopicsHandler(TopicService topics) : RequestHandler<De
             else
             {
                 result.TopicId = outcome.Topic!.TopicId;
+                await groups.RemoveOffsetsOfDeletedTopicAsync(resolved, cancellationToken).ConfigureAwait(false);
             }
         }
         return response;

@@ -96,6 +96,7 @@ public sealed class GroupHandlerTests : IAsyncLifetime
     public async Task ListGroups_filters_by_state_and_type()
     {
         await JoinAsync("rebalancing", null);
+        await Clients.CreateTopicAsync(_broker, "t", 1);
         await SendAsync<OffsetCommitResponse>(new OffsetCommitRequest
         {
             GroupId = "offsets-only",
