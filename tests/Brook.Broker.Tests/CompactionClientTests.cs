@@ -13,6 +13,21 @@ public sealed class CompactionClientTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _broker.DisposeAsync();
 
+    [Fact]
+    public async Task A_compacted_topic_refuses_records_without_a_key_and_keeps_the_rest()
+    {
+        await Clients.CreateTopicAsync(_broker, "keys-only", partitions: 1, new Dictionary<string, string> { ["cleanup.policy"] = "compact,delete" });
+        using var producer = Clients.Producer(_broker, c => c.MessageTimeoutMs = 10_000);
+
+        var refused = await Assert.ThrowsAsync<ProduceException<string, string>>(() =>
+            producer.ProduceAsync(new TopicPartition("keys-only", 0), new Message<string, string> { Key = null!, Value = "orphan" }));
+        Assert.Equal(ErrorCode.InvalidRecord, refused.Error.Code);
+
+        var kept = await producer.ProduceAsync(new TopicPartition("keys-only", 0), new Message<string, string> { Key = "k", Value = "v" });
+        Assert.Equal(0, kept.Offset.Value);
+        Assert.Equal(1, _broker.Store.GetPartition("keys-only", 0)!.LogEndOffset);
+    }
+
     [Theory]
     [InlineData(CompressionType.None)]
     [InlineData(CompressionType.Lz4)]

@@ -31,7 +31,7 @@ public sealed class PartitionWriter(ILogStore store, BrokerConfig config, TimePr
         if (acks == -1 && settings.MinInSyncReplicas > 1)
             return AppendOutcome.Fail(ErrorCode.NotEnoughReplicas, $"min.insync.replicas is {settings.MinInSyncReplicas} but only 1 replica exists.");
 
-        var validation = RecordBatchValidator.Validate(records, RecordValidationOptions.ForProduce(produceVersion, MaxDecompressedBatchBytes));
+        var validation = RecordBatchValidator.Validate(records, RecordValidationOptions.ForProduce(produceVersion, MaxDecompressedBatchBytes, settings.IsCompacted));
         if (!validation.IsValid) return AppendOutcome.Fail(validation.ErrorCode, validation.Reason, 0);
         // A transactional batch goes only to a partition its open transaction holds (Kafka's produce-side verification).
         if (validation.IsTransactional && validation.ProducerId >= 0

@@ -24,11 +24,15 @@ public readonly record struct RecordValidationOptions(
     int MaxDecompressedBytes,
     bool AllowZstd = true,
     bool RequireSingleBatch = true,
-    bool AllowControlBatches = false)
+    bool AllowControlBatches = false,
+    bool RequireKeys = false)
 {
-    /// <summary>Produce request rules: zstd only from Produce version 7, exactly one batch per partition.</summary>
-    public static RecordValidationOptions ForProduce(short produceVersion, int maxDecompressedBytes) =>
-        new(maxDecompressedBytes, AllowZstd: produceVersion >= 7);
+    /// <summary>
+    /// Produce request rules: zstd only from Produce version 7, exactly one batch per partition, and a key on every record
+    /// for a compacted topic (compaction keeps records by key, so a keyless one could never be cleaned).
+    /// </summary>
+    public static RecordValidationOptions ForProduce(short produceVersion, int maxDecompressedBytes, bool compactedTopic = false) =>
+        new(maxDecompressedBytes, AllowZstd: produceVersion >= 7, RequireKeys: compactedTopic);
 }
 
 /// <summary>The outcome of validating a buffer of batches, with totals over the batches validated.</summary>
@@ -162,6 +166,8 @@ public static class RecordBatchValidator
                 // Producers number records 0, 1, 2, ...; with the count check this also pins lastOffsetDelta.
                 if (record.OffsetDelta != parsed)
                     return (RecordValidationOutcome.InvalidRecord, $"Record {parsed} has offset delta {record.OffsetDelta}.", size);
+                if (options.RequireKeys && record.KeyIsNull)
+                    return (RecordValidationOutcome.InvalidRecord, $"Record {parsed} has no key; a compacted topic cannot accept a record without a key.", size);
                 maxTimestamp = Math.Max(maxTimestamp, baseTimestamp + record.TimestampDelta);
                 parsed++;
             }

@@ -70,6 +70,22 @@ public class RecordBatchValidatorTests
     public void A_second_batch_is_rejected_for_produce() =>
         AssertRejected(Batch().Concat(Batch()).ToArray(), RecordValidationOutcome.InvalidRecord, 87);
 
+    [Theory]
+    [InlineData(CompressionType.None)]
+    [InlineData(CompressionType.Zstd)]
+    public void A_record_without_a_key_is_rejected_only_where_keys_are_required(CompressionType codec)
+    {
+        using var builder = new RecordBatchBuilder(codec);
+        builder.Append(1000, "key"u8.ToArray(), new byte[10]);
+        builder.Append(1001, null, new byte[10]);
+        var batch = builder.ToArray();
+
+        Assert.True(RecordBatchValidator.Validate(batch, Options).IsValid);
+        var compacted = RecordValidationOptions.ForProduce(produceVersion: 9, maxDecompressedBytes: 1 << 20, compactedTopic: true);
+        AssertRejected(batch, RecordValidationOutcome.InvalidRecord, 87, compacted);
+        Assert.True(RecordBatchValidator.Validate(Batch(codec), compacted).IsValid);
+    }
+
     [Fact]
     public void No_batch_at_all_is_rejected() => AssertRejected([], RecordValidationOutcome.InvalidRecord, 87);
 
