@@ -81,6 +81,15 @@ internal sealed class ConsumerMember
     /// <summary>A regular expression whose matching topics the member subscribes to as well (null: none).</summary>
     public string? SubscribedRegex { get; set; }
 
+    /// <summary>
+    /// The member's DESCRIBE check on topics, from its latest heartbeat (null without an authorizer). Not persisted: after a
+    /// restart a regular expression keeps its stored resolution until a member using it heartbeats again.
+    /// </summary>
+    public Func<string, bool>? CanDescribeTopic { get; set; }
+
+    /// <summary>Whether <see cref="CanDescribeTopic"/> came from a heartbeat since the group was loaded.</summary>
+    public bool HeardSinceLoad { get; set; }
+
     public bool HasLeftTemporarily => MemberEpoch == StaticLeaveEpoch;
 
     /// <summary>What the member was told it owns.</summary>
@@ -104,6 +113,8 @@ internal sealed class ConsumerMember
         RebalanceTimeoutMs = RebalanceTimeoutMs,
         SubscribedTopics = [.. SubscribedTopics],
         SubscribedRegex = SubscribedRegex,
+        CanDescribeTopic = CanDescribeTopic,
+        HeardSinceLoad = HeardSinceLoad,
         Assigned = Assigned.Clone(),
         Target = Target.Clone(),
         Revoking = Revoking.Clone(),

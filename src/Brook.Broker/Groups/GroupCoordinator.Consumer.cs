@@ -153,6 +153,8 @@ public sealed partial class GroupCoordinator
             if (request.MemberEpoch != member.MemberEpoch && !lostResponse) return (ErrorCode.FencedMemberEpoch, member.MemberId);
             if (request.RebalanceTimeoutMs > 0) member.RebalanceTimeoutMs = request.RebalanceTimeoutMs;
         }
+        member.CanDescribeTopic = client.CanDescribeTopic;
+        member.HeardSinceLoad = true;
         var subscriptionChanged = false;
         if (request.SubscribedTopicNames is { } names)
         {
@@ -191,7 +193,20 @@ public sealed partial class GroupCoordinator
         if (patterns.Count > 0)
         {
             var names = _store.ListTopics().Select(t => t.Name).ToList();
-            foreach (var pattern in patterns) resolved[pattern] = TopicRegex.Resolve(pattern, names);
+            foreach (var pattern in patterns)
+            {
+                var users = group.Members.Values.Where(m => m.SubscribedRegex == pattern && m.HeardSinceLoad).ToList();
+                if (users.Count == 0 && group.ResolvedRegexes.TryGetValue(pattern, out var stored))
+                {
+                    // Loaded from the log and not yet heard from: whose permissions apply is unknown until a heartbeat.
+                    resolved[pattern] = stored;
+                    continue;
+                }
+                var matching = TopicRegex.Resolve(pattern, names);
+                // With an authorizer, a topic counts if some member using the expression may describe it.
+                var checks = users.Select(m => m.CanDescribeTopic).OfType<Func<string, bool>>().ToList();
+                resolved[pattern] = checks.Count == 0 ? matching : matching.Where(t => checks.Any(check => check(t))).ToList();
+            }
         }
         var regexesChanged = resolved.Count != group.ResolvedRegexes.Count
             || resolved.Any(r => !group.ResolvedRegexes.TryGetValue(r.Key, out var before) || !before.SequenceEqual(r.Value));

@@ -7,7 +7,11 @@ using Brook.Storage;
 namespace Brook.Broker.Groups;
 
 /// <summary>Who is calling: what DescribeGroups reports about a member.</summary>
-public readonly record struct ClientInfo(string ClientId, string ClientHost);
+/// <summary>
+/// Who sent a group request. With an authorizer, <c>CanDescribeTopic</c> says whether the client's principal may DESCRIBE a
+/// topic: a regular-expression subscription resolves only to such topics, as in Kafka. Null without an authorizer.
+/// </summary>
+public readonly record struct ClientInfo(string ClientId, string ClientHost, Func<string, bool>? CanDescribeTopic = null);
 
 /// <summary>
 /// The group coordinator of this node (it coordinates every group). Durable state — group generations with their

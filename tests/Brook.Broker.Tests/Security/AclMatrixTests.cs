@@ -4,6 +4,7 @@ using Brook.Protocol.Messages;
 using Brook.Protocol.Records;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using Microsoft.Extensions.DependencyInjection;
 using AclOperation = Confluent.Kafka.Admin.AclOperation;
 using AclPermissionType = Confluent.Kafka.Admin.AclPermissionType;
 using ErrorCode = Confluent.Kafka.ErrorCode;
@@ -137,6 +138,37 @@ public sealed class AclMatrixTests : IAsyncLifetime
 
         Assert.Equal(ErrorCode.GroupAuthorizationFailed, FirstConsumerError("other-readers", "orders"));
         Assert.Equal(ErrorCode.TopicAuthorizationFailed, FirstConsumerError("alice-payments", "payments"));
+    }
+
+    [Fact]
+    public async Task A_regular_expression_subscription_resolves_only_to_topics_the_member_may_describe()
+    {
+        // "orders" is readable by alice (READ implies DESCRIBE); "payments" has no ACL for her.
+        using var consumer = new ConsumerBuilder<string, string>(As(new ConsumerConfig
+        {
+            GroupId = "alice-regex",
+            GroupProtocol = GroupProtocol.Consumer,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            TopicMetadataRefreshIntervalMs = 1000,
+        }, "alice")).Build();
+        consumer.Subscribe("^(orders|payments)$");
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (consumer.Assignment.Count == 0 && DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                consumer.Consume(TimeSpan.FromMilliseconds(100));
+            }
+            catch (ConsumeException)
+            {
+                // Only the assignment matters here.
+            }
+        }
+        Assert.Equal([new TopicPartition("orders", 0)], consumer.Assignment);
+        var described = await _broker.Services.GetRequiredService<Brook.Broker.Groups.GroupCoordinator>().DescribeConsumerGroupAsync("alice-regex", default);
+        Assert.Equal(["orders"], described.Members.Single().Assignment.TopicPartitions.Select(t => t.TopicName).Distinct());
+        consumer.Close();
     }
 
     private ErrorCode? FirstConsumerError(string group, string topic)
