@@ -8,10 +8,10 @@ export async function render(container) {
   await Promise.all([loadAcls(acls.lastChild), loadUsers(users.lastChild)]);
 }
 
-function unsupported(e, what) {
+function unsupported(e, what, hint) {
   return h('div', { class: 'alert info', 'data-testid': 'security-unavailable' },
     h('strong', {}, `${what} are not enabled on this cluster`),
-    h('div', {}, 'The cluster refuses or does not implement their Kafka APIs, so there is nothing to show or change here.'),
+    h('div', {}, hint),
     h('div', { class: 'muted small' }, e.message));
 }
 
@@ -20,7 +20,9 @@ async function loadAcls(box) {
   try {
     rows = await api('/acls');
   } catch (e) {
-    clear(box, e.kind === 'unsupported' ? unsupported(e, 'ACLs') : errorBox(e, 'Could not list ACLs'));
+    clear(box, e.kind === 'unsupported'
+      ? unsupported(e, 'ACLs', 'The broker runs without an authorizer: every client may do everything. Set authorizer.class.name and super.users to enforce ACLs.')
+      : errorBox(e, 'Could not list ACLs'));
     return;
   }
   const remove = async (acl) => {
@@ -86,7 +88,9 @@ async function loadUsers(box) {
   try {
     rows = await api('/users');
   } catch (e) {
-    clear(box, e.kind === 'unsupported' ? unsupported(e, 'SCRAM users') : errorBox(e, 'Could not list users'));
+    clear(box, e.kind === 'unsupported'
+      ? unsupported(e, 'SCRAM users', 'The cluster does not answer the SCRAM credential APIs, so there is nothing to show or change here.')
+      : errorBox(e, 'Could not list users'));
     return;
   }
   const remove = async (user, mechanism) => {
