@@ -10,13 +10,13 @@ namespace Brook.Admin;
 /// </summary>
 public sealed class KafkaAdmin : IDisposable
 {
-    private readonly Lazy<IAdminClient> _client;
+    private readonly Lock _clientLock = new();
+    private IAdminClient? _client;
     private readonly Lazy<WireSecurity> _wireSecurity;
 
     public KafkaAdmin(ConnectionSettings settings)
     {
         Settings = settings;
-        _client = new Lazy<IAdminClient>(CreateClient, LazyThreadSafetyMode.ExecutionAndPublication);
         _wireSecurity = new Lazy<WireSecurity>(() => WireSecurity.From(settings.Properties), LazyThreadSafetyMode.PublicationOnly);
         Cluster = new ClusterService(this);
         Topics = new TopicService(this);
@@ -57,7 +57,12 @@ public sealed class KafkaAdmin : IDisposable
 
     public void Dispose()
     {
-        if (_client.IsValueCreated) _client.Value.Dispose();
+        lock (_clientLock) _client?.Dispose();
+    }
+
+    private IAdminClient Client()
+    {
+        lock (_clientLock) return _client ??= CreateClient();
     }
 
     private IAdminClient CreateClient()
@@ -81,9 +86,24 @@ public sealed class KafkaAdmin : IDisposable
     {
         try
         {
-            var client = _client.Value;
             // A margin over the request timeout: librdkafka reports its own timeout with a better reason.
-            return await call(client).WaitAsync(Timeout + TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            var deadline = Timeout + TimeSpan.FromSeconds(5);
+            var client = Client();
+            try
+            {
+                return await call(client).WaitAsync(deadline, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Confluent.Kafka destroys an admin client whose result thread met an answer it could not read, and every
+                // later call is refused before anything is sent. Drop it (disposing it again would destroy it twice) and
+                // run the call once on a new client.
+                lock (_clientLock)
+                {
+                    if (ReferenceEquals(_client, client)) _client = null;
+                }
+                return await call(Client()).WaitAsync(deadline, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (KafkaException ex)
         {
