@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Brook.WebConsole.Tests;
 
@@ -100,6 +102,30 @@ public sealed class SecurityApiTests(SecureConsoleServer server) : IClassFixture
         var body = await response.Content.ReadAsStringAsync();
         Assert.Contains("console.kafka.sasl.username", body, StringComparison.Ordinal);
         Assert.Contains("not-authorized", body, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("SCRAM-SHA-256")]
+    [InlineData("SCRAM-SHA-512")]
+    public async Task The_console_logs_in_with_scram_too(string mechanism)
+    {
+        await using var broker = await SecureConsoleServer.StartAsync(new Dictionary<string, string>
+        {
+            ["sasl.mechanism"] = mechanism,
+            ["sasl.username"] = SecureConsoleServer.ConsoleUser,
+            ["sasl.password"] = "scram-secret",
+        });
+        // The console connects at its first request, so a credential stored now is there in time.
+        broker.Services.GetRequiredService<Brook.Broker.Security.ScramCredentialStore>()
+            .SetPassword(SecureConsoleServer.ConsoleUser, Brook.Broker.Security.Scram.FromName(mechanism), "scram-secret");
+        using var http = new HttpClient { BaseAddress = new Uri(broker.HttpAddresses[0]), Timeout = TimeSpan.FromSeconds(60) };
+        foreach (var path in new[] { "/api/users", "/api/acls", "/api/overview" })
+        {
+            using var response = await http.GetAsync(path);
+            Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+        var users = JsonSerializer.Deserialize<List<ScramUserView>>(await http.GetStringAsync("/api/users"), ConsoleServer.Json)!;
+        Assert.Equal(mechanism, Assert.Single(Assert.Single(users, u => u.User == SecureConsoleServer.ConsoleUser).Credentials).Mechanism);
     }
 
     [Fact]
