@@ -25,6 +25,19 @@ public sealed class SecurityBrowserTests(SecureConsoleServer server) : IClassFix
         using (var admin = server.Admin())
             Assert.Contains((await admin.DescribeAclsAsync(AnyAclNamed("ui-invoices"))).AclBindings, b => b.Entry.Principal == "User:ui-reader" && b.Entry.Operation == AclOperation.Read);
 
+        var clusterKey = (await browser.RunAsync("createAcl", new
+        {
+            principal = "User:ui-ops",
+            permission = "allow",
+            operation = "describe-configs",
+            resourceType = "cluster",
+            resourceName = "kafka-cluster",
+            patternType = "literal",
+        }))!.GetValue<string>();
+        using (var admin = server.Admin())
+            Assert.Contains((await admin.DescribeAclsAsync(AnyAclNamed("kafka-cluster"))).AclBindings,
+                b => b.Pattern.Type == ResourceType.Broker && b.Entry.Principal == "User:ui-ops" && b.Entry.Operation == AclOperation.DescribeConfigs);
+
         // SCRAM users: add one, update it, see the mechanism and iterations, log in with it.
         var saved = await browser.RunAsync("saveUser", new { user = "ui-alice", password = "first-secret", mechanism = "SCRAM-SHA-512", iterations = 8192 });
         Assert.Equal("SCRAM-SHA-512", saved!["mechanism"]!.GetValue<string>());
@@ -36,11 +49,13 @@ public sealed class SecurityBrowserTests(SecureConsoleServer server) : IClassFix
         var page = await browser.RunAsync("security");
         Assert.Empty(page!["notes"]!.AsArray());
         Assert.Empty(page["errors"]!.AsArray());
-        Assert.Contains("allow User:ui-reader read topic ui-invoices literal *", page["acls"]!.AsArray().Select(a => a!.GetValue<string>()));
+        Assert.Equal(["allow User:ui-ops describe-configs cluster kafka-cluster literal *", "allow User:ui-reader read topic ui-invoices literal *"],
+            page["acls"]!.AsArray().Select(a => a!.GetValue<string>()).Order(StringComparer.Ordinal));
         Assert.Contains("ui-alice SCRAM-SHA-512 4096", page["users"]!.AsArray().Select(u => u!.GetValue<string>()));
         await browser.ScreenshotAsync("security");
 
         await browser.RunAsync("deleteAcl", new { key });
+        await browser.RunAsync("deleteAcl", new { key = clusterKey });
         using (var admin = server.Admin())
             Assert.Empty((await admin.DescribeAclsAsync(AnyAclNamed("ui-invoices"))).AclBindings);
         await browser.RunAsync("deleteUser", new { user = "ui-alice", mechanism = "SCRAM-SHA-512" });

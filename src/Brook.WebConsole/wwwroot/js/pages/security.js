@@ -60,6 +60,11 @@ function aclForm(done) {
   const resourceName = h('input', { class: 'input', placeholder: 'orders', required: true, 'data-testid': 'acl-resource-name' });
   const patternType = select(['literal', 'prefixed'], 'acl-pattern');
   const host = h('input', { class: 'input', value: '*', 'data-testid': 'acl-host' });
+  // The cluster is one resource, named kafka-cluster as in Kafka.
+  resourceType.addEventListener('change', () => {
+    if (resourceType.value === 'cluster') resourceName.value = 'kafka-cluster';
+    else if (resourceName.value === 'kafka-cluster') resourceName.value = '';
+  });
   const status = h('div', { class: 'form-status' });
   const form = h('form', { class: 'form-grid subform' }, h('h3', { class: 'span-all' }, 'Add an ACL'),
     field('Principal', principal), field('Permission', permission), field('Operation', operation), field('Resource type', resourceType),
