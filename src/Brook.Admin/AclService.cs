@@ -1,3 +1,5 @@
+using Brook.Protocol.Messages;
+using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 
 namespace Brook.Admin;
@@ -31,13 +33,36 @@ public sealed class AclService
 
     internal AclService(KafkaAdmin admin) => _admin = admin;
 
+    /// <summary>
+    /// ACLs the query matches. Sent on a connection of its own because librdkafka reads DescribeAcls' SECURITY_DISABLED
+    /// (no authorizer) as an empty list; here it is an <see cref="AdminErrorKind.Unsupported"/> failure that says so.
+    /// </summary>
     public async Task<IReadOnlyList<AclRule>> ListAsync(AclQuery query, CancellationToken cancellationToken = default)
     {
-        var result = await _admin.CallAsync(
-            c => c.DescribeAclsAsync(Filter(query), new DescribeAclsOptions { RequestTimeout = _admin.Timeout }),
-            "list ACLs", cancellationToken,
-            ex => ex is DescribeAclsException e && e.Result.Error.IsError ? AdminException.From(e.Result.Error, "list ACLs") : null).ConfigureAwait(false);
-        return result.AclBindings.Select(ToRule).ToList();
+        var response = await _admin.OnAnyBrokerAsync(async (connection, ct) =>
+        {
+            var version = connection.NegotiatedVersion(ApiKeys.DescribeAcls)
+                ?? throw new AdminException(AdminErrorKind.Unsupported, "list ACLs: the cluster does not support DescribeAcls") { Code = ErrorCode.UnsupportedVersion };
+            if (version == 0 && query.PatternType is not (ResourcePatternType.Any or ResourcePatternType.Literal))
+                throw new AdminException(AdminErrorKind.Unsupported, "list ACLs: the cluster knows only literal resource names");
+            var request = new DescribeAclsRequest
+            {
+                ResourceTypeFilter = (sbyte)query.ResourceType,
+                ResourceNameFilter = query.ResourceName,
+                PatternTypeFilter = (sbyte)(version == 0 ? ResourcePatternType.Literal : query.PatternType),
+                PrincipalFilter = query.Principal,
+                HostFilter = query.Host,
+                Operation = (sbyte)query.Operation,
+                PermissionType = (sbyte)query.Permission,
+            };
+            return await connection.SendAsync<DescribeAclsResponse>(request, version, ct).ConfigureAwait(false);
+        }, "list ACLs", cancellationToken).ConfigureAwait(false);
+        if (response.ErrorCode != 0) throw AdminException.From(new Error((ErrorCode)response.ErrorCode, response.ErrorMessage), "list ACLs");
+        // Kafka's numbering of resource types, pattern types, operations and permissions is Confluent.Kafka's too.
+        return response.Resources
+            .SelectMany(r => r.Acls.Select(a => new AclRule((ResourceType)r.ResourceType, r.ResourceName, (ResourcePatternType)r.PatternType,
+                a.Principal, a.Host, (AclOperation)a.Operation, (AclPermissionType)a.PermissionType)))
+            .ToList();
     }
 
     public Task CreateAsync(IReadOnlyList<AclRule> rules, CancellationToken cancellationToken = default)

@@ -10,12 +10,14 @@ namespace Brook.Admin;
 /// </summary>
 public sealed class KafkaAdmin : IDisposable
 {
-    private readonly Lazy<IAdminClient> _client;
+    private readonly Lock _clientLock = new();
+    private IAdminClient? _client;
+    private readonly Lazy<WireSecurity> _wireSecurity;
 
     public KafkaAdmin(ConnectionSettings settings)
     {
         Settings = settings;
-        _client = new Lazy<IAdminClient>(CreateClient, LazyThreadSafetyMode.ExecutionAndPublication);
+        _wireSecurity = new Lazy<WireSecurity>(() => WireSecurity.From(settings.Properties), LazyThreadSafetyMode.PublicationOnly);
         Cluster = new ClusterService(this);
         Topics = new TopicService(this);
         Configs = new ConfigService(this);
@@ -50,9 +52,17 @@ public sealed class KafkaAdmin : IDisposable
 
     internal TimeSpan Timeout => Settings.Timeout;
 
+    /// <summary>TLS and SASL of the connections Brook.Admin opens itself (<see cref="KafkaWireConnection"/>), from the same properties.</summary>
+    internal WireSecurity WireSecurity => _wireSecurity.Value;
+
     public void Dispose()
     {
-        if (_client.IsValueCreated) _client.Value.Dispose();
+        lock (_clientLock) _client?.Dispose();
+    }
+
+    private IAdminClient Client()
+    {
+        lock (_clientLock) return _client ??= CreateClient();
     }
 
     private IAdminClient CreateClient()
@@ -76,9 +86,24 @@ public sealed class KafkaAdmin : IDisposable
     {
         try
         {
-            var client = _client.Value;
             // A margin over the request timeout: librdkafka reports its own timeout with a better reason.
-            return await call(client).WaitAsync(Timeout + TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            var deadline = Timeout + TimeSpan.FromSeconds(5);
+            var client = Client();
+            try
+            {
+                return await call(client).WaitAsync(deadline, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Confluent.Kafka destroys an admin client whose result thread met an answer it could not read, and every
+                // later call is refused before anything is sent. Drop it (disposing it again would destroy it twice) and
+                // run the call once on a new client.
+                lock (_clientLock)
+                {
+                    if (ReferenceEquals(_client, client)) _client = null;
+                }
+                return await call(Client()).WaitAsync(deadline, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (KafkaException ex)
         {
@@ -96,6 +121,64 @@ public sealed class KafkaAdmin : IDisposable
     internal Task CallAsync(Func<IAdminClient, Task> call, string context, CancellationToken cancellationToken,
         Func<KafkaException, AdminException?>? translate = null) =>
         CallAsync(async c => { await call(c).ConfigureAwait(false); return true; }, context, cancellationToken, translate);
+
+    /// <summary>
+    /// Runs <paramref name="call"/> on a connection of Brook.Admin's own to the first bootstrap server that answers, within
+    /// the request timeout; it never touches the shared admin client. Connection failures become Unreachable.
+    /// </summary>
+    internal async Task<T> OnAnyBrokerAsync<T>(Func<KafkaWireConnection, CancellationToken, Task<T>> call, string context, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(Timeout);
+        var failures = new List<string>();
+        foreach (var (host, port) in BootstrapEndpoints())
+        {
+            KafkaWireConnection connection;
+            try
+            {
+                connection = await KafkaWireConnection.OpenAsync(host, port, Settings.ClientId, WireSecurity, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or Brook.Protocol.ProtocolException
+                                           or System.Security.Authentication.AuthenticationException)
+            {
+                failures.Add($"{host}:{port}: {ex.Message}");
+                continue;
+            }
+            await using (connection.ConfigureAwait(false))
+            {
+                try
+                {
+                    return await call(connection, deadline.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or Brook.Protocol.ProtocolException)
+                {
+                    throw new AdminException(AdminErrorKind.Unreachable, $"{context}: {host}:{port}: {ex.Message}", ex);
+                }
+            }
+        }
+        throw new AdminException(AdminErrorKind.Unreachable, failures.Count > 0
+            ? $"{context}: no broker could be reached ({string.Join("; ", failures)})"
+            : $"{context}: no answer from {Settings.BootstrapServers} within {Timeout.TotalSeconds:0.#} s");
+    }
+
+    private IEnumerable<(string Host, int Port)> BootstrapEndpoints()
+    {
+        foreach (var entry in Settings.BootstrapServers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var address = entry.Contains("://", StringComparison.Ordinal) ? entry[(entry.IndexOf("://", StringComparison.Ordinal) + 3)..] : entry;
+            var colon = address.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(address[(colon + 1)..], out var port)) throw AdminException.Invalid($"bootstrap server '{entry}' is not HOST:PORT");
+            yield return (address[..colon].Trim('[', ']'), port);
+        }
+    }
 
     /// <summary>Cluster metadata (all topics, or one topic) through the admin connection; blocking in librdkafka, so run off the caller's thread.</summary>
     internal Task<Metadata> MetadataAsync(string? topic, CancellationToken cancellationToken) =>

@@ -6,36 +6,39 @@ using Brook.Protocol.Messages;
 namespace Brook.Admin;
 
 /// <summary>
-/// One plaintext connection to one broker speaking the Kafka protocol through Brook.Protocol's codecs, for the few
-/// requests librdkafka's admin API does not offer. It asks ApiVersions first and sends every request at the highest
-/// version both sides know. Not thread-safe: one request at a time.
+/// One connection to one broker speaking the Kafka protocol through Brook.Protocol's codecs, for the few requests
+/// librdkafka's admin API does not offer or mishandles. It secures itself as the client properties say (TLS, SASL PLAIN
+/// or SCRAM), asks ApiVersions, and sends every request at the highest version both sides know. Not thread-safe: one
+/// request at a time.
 /// </summary>
 internal sealed class KafkaWireConnection : IAsyncDisposable
 {
     private const int MaxResponseBytes = 64 * 1024 * 1024;
     private readonly TcpClient _tcp;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly string _clientId;
     private readonly Dictionary<short, (short Min, short Max)> _brokerVersions = [];
     private int _correlationId;
 
-    private KafkaWireConnection(TcpClient tcp, string clientId)
+    private KafkaWireConnection(TcpClient tcp, Stream stream, string clientId)
     {
         _tcp = tcp;
-        _stream = tcp.GetStream();
+        _stream = stream;
         _clientId = clientId;
     }
 
-    public static async Task<KafkaWireConnection> OpenAsync(string host, int port, string clientId, CancellationToken cancellationToken)
+    public static async Task<KafkaWireConnection> OpenAsync(string host, int port, string clientId, WireSecurity security, CancellationToken cancellationToken)
     {
         var tcp = new TcpClient { NoDelay = true };
         try
         {
             await tcp.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
-            var connection = new KafkaWireConnection(tcp, clientId);
-            // ApiVersions v0 is understood by every broker version.
+            var stream = await security.WrapAsync(tcp.GetStream(), host, cancellationToken).ConfigureAwait(false);
+            var connection = new KafkaWireConnection(tcp, stream, clientId);
+            // ApiVersions v0 is understood by every broker version, and answered before SASL authentication.
             var versions = await connection.SendAsync<ApiVersionsResponse>(new ApiVersionsRequest(), 0, cancellationToken).ConfigureAwait(false);
             foreach (var api in versions.ApiKeys) connection._brokerVersions[api.ApiKey] = (api.MinVersion, api.MaxVersion);
+            await security.AuthenticateAsync(connection, cancellationToken).ConfigureAwait(false);
             return connection;
         }
         catch
@@ -85,9 +88,9 @@ internal sealed class KafkaWireConnection : IAsyncDisposable
         return response;
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        await _stream.DisposeAsync().ConfigureAwait(false);
         _tcp.Dispose();
-        return ValueTask.CompletedTask;
     }
 }

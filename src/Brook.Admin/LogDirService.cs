@@ -79,7 +79,7 @@ public sealed class LogDirService
         deadline.CancelAfter(_admin.Timeout);
         try
         {
-            await using var connection = await KafkaWireConnection.OpenAsync(broker.Host, broker.Port, _admin.Settings.ClientId, deadline.Token).ConfigureAwait(false);
+            await using var connection = await KafkaWireConnection.OpenAsync(broker.Host, broker.Port, _admin.Settings.ClientId, _admin.WireSecurity, deadline.Token).ConfigureAwait(false);
             var version = connection.NegotiatedVersion(ApiKeys.DescribeLogDirs)
                 ?? throw new AdminException(AdminErrorKind.Unsupported, $"broker {broker.Id} does not support DescribeLogDirs") { Code = ErrorCode.UnsupportedVersion };
             var response = await connection.SendAsync<DescribeLogDirsResponse>(request, version, deadline.Token).ConfigureAwait(false);

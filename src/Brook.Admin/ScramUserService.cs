@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Confluent.Kafka;
+using Brook.Protocol.Messages;
 using Confluent.Kafka.Admin;
 
 namespace Brook.Admin;
@@ -19,18 +20,32 @@ public sealed class ScramUserService
 
     internal ScramUserService(KafkaAdmin admin) => _admin = admin;
 
-    /// <summary>Users with SCRAM credentials; all of them when <paramref name="users"/> is empty.</summary>
+    /// <summary>
+    /// Users with SCRAM credentials; all of them when <paramref name="users"/> is empty. Sent on a connection of its own:
+    /// Confluent.Kafka's DescribeUserScramCredentials cannot read an empty answer (no users yet) and then stops delivering
+    /// every result of its admin client, so the shared client never makes this call.
+    /// </summary>
     public async Task<IReadOnlyList<ScramUser>> ListAsync(IReadOnlyList<string> users, CancellationToken cancellationToken = default)
     {
-        var result = await _admin.CallAsync(
-            c => c.DescribeUserScramCredentialsAsync(users, new DescribeUserScramCredentialsOptions { RequestTimeout = _admin.Timeout }),
-            "list SCRAM users", cancellationToken,
-            ex => ex is DescribeUserScramCredentialsException e
-                ? KafkaAdmin.FirstError(e.Results.UserScramCredentialsDescriptions, d => d.Error,
-                    d => d.Error.Code == ErrorCode.ResourceNotFound ? $"user '{d.User}' has no SCRAM credentials" : $"user '{d.User}'")
-                : null).ConfigureAwait(false);
-        return result.UserScramCredentialsDescriptions
-            .Select(d => new ScramUser(d.User, d.ScramCredentialInfos.Select(i => new ScramCredential(i.Mechanism, i.Iterations)).ToList()))
+        var request = new DescribeUserScramCredentialsRequest
+        {
+            Users = users.Count == 0 ? null : users.Select(u => new DescribeUserScramCredentialsRequest.UserName { Name = u }).ToList(),
+        };
+        var response = await _admin.OnAnyBrokerAsync(async (connection, ct) =>
+        {
+            var version = connection.NegotiatedVersion(ApiKeys.DescribeUserScramCredentials)
+                ?? throw new AdminException(AdminErrorKind.Unsupported, "list SCRAM users: the cluster does not support DescribeUserScramCredentials") { Code = ErrorCode.UnsupportedVersion };
+            return await connection.SendAsync<DescribeUserScramCredentialsResponse>(request, version, ct).ConfigureAwait(false);
+        }, "list SCRAM users", cancellationToken).ConfigureAwait(false);
+        if (response.ErrorCode != 0) throw AdminException.From(new Error((ErrorCode)response.ErrorCode, response.ErrorMessage), "list SCRAM users");
+        foreach (var result in response.Results.Where(r => r.ErrorCode != 0))
+        {
+            var code = (ErrorCode)result.ErrorCode;
+            throw AdminException.From(new Error(code, result.ErrorMessage),
+                code == ErrorCode.ResourceNotFound ? $"user '{result.User}' has no SCRAM credentials" : $"user '{result.User}'");
+        }
+        return response.Results
+            .Select(r => new ScramUser(r.User, r.CredentialInfos.Select(i => new ScramCredential((ScramMechanism)i.Mechanism, i.Iterations)).ToList()))
             .OrderBy(u => u.User, StringComparer.Ordinal)
             .ToList();
     }

@@ -19,7 +19,9 @@ internal static class ServerSettings
           --advertised-listeners LIST  what clients of each listener are told to connect to (default: the listeners)
           --data-dir DIR               where logs and metadata live (default ./data)
           --http LIST                  HTTP endpoints for the console, /metrics and /health (default http://127.0.0.1:9080; "none" disables)
-          --console true|false         serve the web console at / on the HTTP endpoints (default true)
+          --console true|false         serve the web console at / on the HTTP endpoints (default true); it connects
+                                       through a PLAINTEXT listener, or with console.kafka.sasl.mechanism/username/password
+                                       through a SASL one (console.listener=NAME picks one)
           --in-memory                  keep nothing on disk
           --config FILE                Kafka-style .properties file or flat JSON of settings
           --override KEY=VALUE         set any broker config (repeatable), e.g. --override num.partitions=3
@@ -30,6 +32,10 @@ internal static class ServerSettings
         Security uses Kafka's names (ssl.keystore.location, sasl.enabled.mechanisms, authorizer.class.name,
         super.users, ...; see the README's Security section), each also as listener.name.<name>.<key>.
         """;
+
+    private const string ConsolePrefix = "console.";
+
+    private const string ConsoleClientPrefix = "console.kafka.";
 
     public const string DefaultHttpListener = "http://127.0.0.1:9080";
 
@@ -114,12 +120,30 @@ internal static class ServerSettings
         options.HttpListeners = http == "none" ? [] : SplitList(http);
         options.InMemory = values.TryGetValue("in.memory", out var mem) && bool.TryParse(mem, out var inMemory) && inMemory;
         foreach (var (k, v) in values)
-            if (!ServerKeys.Contains(k)) options.Configs[k] = v;
+            if (!ServerKeys.Contains(k) && !k.StartsWith(ConsolePrefix, StringComparison.Ordinal)) options.Configs[k] = v;
         foreach (var l in options.Listeners.Concat(options.AdvertisedListeners)) _ = ListenerEndpoint.Parse(l); // fail early on typos
         _ = SecuritySettings.Parse(options); // listener protocols, SASL and authorizer settings (files are read at start)
         var console = values.GetValueOrDefault("console.enabled") ?? "true";
         if (!bool.TryParse(console, out var consoleEnabled)) throw new ArgumentException($"console.enabled must be true or false, not '{console}'.");
-        return new ServerOptions(options, consoleEnabled);
+        return new ServerOptions(options, consoleEnabled)
+        {
+            ConsoleListener = values.GetValueOrDefault("console.listener"),
+            ConsoleClient = ConsoleClientProperties(values),
+        };
+    }
+
+    /// <summary>console.kafka.KEY settings: the console's client properties (librdkafka names). Other console.* keys are typos.</summary>
+    private static Dictionary<string, string> ConsoleClientProperties(Dictionary<string, string> values)
+    {
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in values)
+        {
+            if (!key.StartsWith(ConsolePrefix, StringComparison.Ordinal) || key is "console.enabled" or "console.listener") continue;
+            if (!key.StartsWith(ConsoleClientPrefix, StringComparison.Ordinal) || key.Length == ConsoleClientPrefix.Length)
+                throw new ArgumentException($"Unknown console setting '{key}' (console.enabled, console.listener, console.kafka.<client property>).");
+            properties[key[ConsoleClientPrefix.Length..]] = value;
+        }
+        return properties;
     }
 
     private static List<string> SplitList(string value) =>

@@ -91,9 +91,13 @@ public sealed class SecurityCommandTests : IAsyncLifetime
     public async Task Without_an_authorizer_acl_commands_fail_in_one_line()
     {
         await using var open = await TestBroker.StartAsync();
-        // (librdkafka reads DescribeAcls' SECURITY_DISABLED as an empty list, so creation is what shows the refusal.)
         var result = (await Cli.RunAsync(open, "acls", "create", "--resource-type", "topic", "--resource-name", "orders", "--principal", "User:alice", "--operation", "read")).Fails(ExitCodes.Unsupported);
         Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        // Listing says so too, rather than showing an empty list (librdkafka's reading of SECURITY_DISABLED).
+        var listed = (await Cli.RunAsync(open, "acls", "list")).Fails(ExitCodes.Unsupported);
+        Assert.Contains("No Authorizer", listed.Error, StringComparison.Ordinal);
+        // SCRAM users are kept without an authorizer; an empty list is an empty table, not a hang.
+        Assert.Empty((await Cli.RunAsync(open, "users", "list")).Ok().Rows);
     }
 
     [Fact]

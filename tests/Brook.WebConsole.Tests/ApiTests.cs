@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -147,12 +148,34 @@ public sealed class ApiTests(ConsoleServer server) : IClassFixture<ConsoleServer
     }
 
     [Fact]
-    public async Task Acls_answer_unsupported_without_an_authorizer()
+    public async Task Without_an_authorizer_acls_answer_unsupported_at_once_and_the_admin_connection_stays_good()
     {
-        // Without an authorizer the broker refuses to create ACLs (SECURITY_DISABLED), as Kafka does.
+        // Without an authorizer the broker answers the ACL APIs SECURITY_DISABLED, as Kafka does.
+        var clock = Stopwatch.StartNew();
+        await AssertErrorAsync(await server.SendAsync(HttpMethod.Get, "/api/acls"), HttpStatusCode.NotImplemented, "unsupported", "No Authorizer");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"listing took {clock.Elapsed}");
         await AssertErrorAsync(await server.SendAsync(HttpMethod.Post, "/api/acls",
             new { resourceType = "topic", resourceName = "orders", patternType = "literal", principal = "User:alice", host = "*", operation = "read", permission = "allow" }),
             HttpStatusCode.NotImplemented, "unsupported", "");
+        Assert.NotNull(await server.GetAsync<TopicSummaries>("/api/topics"));
+    }
+
+    [Fact]
+    public async Task Scram_users_are_listed_at_once_even_when_there_are_none_and_the_admin_connection_stays_good()
+    {
+        // An empty answer once stopped the shared librdkafka admin client for good: list first, then use the console.
+        var clock = Stopwatch.StartNew();
+        var none = await server.GetAsync<List<ScramUserView>>("/api/users");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"listing took {clock.Elapsed}");
+        Assert.DoesNotContain(none, u => u.User == "api-carol");
+        Assert.NotNull(await server.GetAsync<TopicSummaries>("/api/topics"));
+        Assert.NotNull(await server.GetAsync<Overview>("/api/overview"));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await server.SendAsync(HttpMethod.Post, "/api/users", new { user = "api-carol", password = "pw", iterations = 4096 })).StatusCode);
+        var carol = Assert.Single(await server.GetAsync<List<ScramUserView>>("/api/users"), u => u.User == "api-carol");
+        Assert.Equal([new ScramCredentialView("SCRAM-SHA-256", 4096)], carol.Credentials);
+        Assert.Equal(HttpStatusCode.NoContent, (await server.SendAsync(HttpMethod.Delete, "/api/users/api-carol")).StatusCode);
+        Assert.DoesNotContain(await server.GetAsync<List<ScramUserView>>("/api/users"), u => u.User == "api-carol");
     }
 
     [Fact]

@@ -180,6 +180,23 @@ public sealed class BrowserTests(ConsoleServer server) : IClassFixture<ConsoleSe
         await AssertNoPageProblemsAsync(browser);
     }
 
+    [Fact]
+    public async Task Without_an_authorizer_the_security_page_says_acls_are_not_enabled_at_once()
+    {
+        await using var browser = await ConsoleBrowser.StartAsync(server.BaseUrl);
+        var page = await browser.RunAsync("security");
+        Assert.True(page!["millis"]!.GetValue<long>() < 10_000, $"the page took {page["millis"]} ms");
+        var note = Assert.Single(page["notes"]!.AsArray())!.GetValue<string>();
+        Assert.Contains("ACLs are not enabled on this cluster", note, StringComparison.Ordinal);
+        Assert.Contains("No Authorizer", note, StringComparison.Ordinal);
+        Assert.Empty(page["errors"]!.AsArray());
+        await browser.ScreenshotAsync("security-not-enabled");
+        // The SCRAM users list answers too (the broker keeps credentials without an authorizer), and the console still works.
+        Assert.NotNull(page["users"]);
+        Assert.Equal(1, (await browser.RunAsync("overview"))!["brokers"]!.GetValue<int>());
+        await AssertNoPageProblemsAsync(browser);
+    }
+
     private static List<string> Partitions(JsonNode? page) =>
         page!["partitions"]!.AsArray().Select(p => $"{p!["tp"]}={p["lag"]}").ToList();
 

@@ -64,6 +64,20 @@ public sealed class HostingTests(ConsoleServer server) : IClassFixture<ConsoleSe
     }
 
     [Fact]
+    public void The_consoles_kafka_credentials_come_from_console_kafka_settings_and_are_no_broker_configs()
+    {
+        var env = new Dictionary<string, string?> { ["BROOK_CONSOLE_KAFKA_SASL_PASSWORD"] = "from-env" };
+        var options = ServerSettings.Load(["--override", "console.kafka.sasl.mechanism=SCRAM-SHA-512", "--override", "console.kafka.sasl.username=admin",
+            "--override", "console.listener=INTERNAL"], env, Path.GetTempPath(), out _);
+        Assert.Equal(new Dictionary<string, string> { ["sasl.mechanism"] = "SCRAM-SHA-512", ["sasl.username"] = "admin", ["sasl.password"] = "from-env" },
+            options.ConsoleClient);
+        Assert.Equal("INTERNAL", options.ConsoleListener);
+        Assert.DoesNotContain(options.Broker.Configs.Keys, k => k.StartsWith("console.", StringComparison.Ordinal));
+        var typo = Assert.Throws<ArgumentException>(() => ServerSettings.Load(["--override", "console.sasl.username=admin"], new Dictionary<string, string?>(), Path.GetTempPath(), out _));
+        Assert.Contains("console.sasl.username", typo.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_console_switch_comes_from_the_environment_and_bad_values_are_refused()
     {
         var env = new Dictionary<string, string?> { ["BROOK_CONSOLE_ENABLED"] = "false" };

@@ -230,12 +230,63 @@ const actions = {
   },
 
   async security() {
+    const started = Date.now();
     await open('#/security', '[data-testid="acls-section"] .alert, [data-testid="acls"]');
     await page.locator('[data-testid="users-section"] .alert, [data-testid="users"]').first().waitFor();
     return {
       notes: (await tid('security-unavailable').allTextContents()).map((t) => t.trim()),
-      users: (await page.locator('[data-testid="users-section"]').first().textContent()) ?? '',
+      errors: (await tid('error').allTextContents()).map((t) => t.trim()),
+      acls: await page.locator('[data-testid="acls"] tbody tr[data-acl]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-acl'))),
+      users: await page.locator('[data-testid="users"] tbody tr[data-user]').evaluateAll((rows) =>
+        rows.map((r) => `${r.getAttribute('data-user')} ${r.querySelector('[data-col="mechanism"]').textContent.trim()} ${r.querySelector('[data-col="iterations"]').textContent.trim()}`)),
+      millis: Date.now() - started,
     };
+  },
+
+  async createAcl({ principal, permission, operation, resourceType, resourceName, patternType, host = '*' }) {
+    await open('#/security', '[data-testid="acls"]');
+    await tid('acl-principal').fill(principal);
+    await tid('acl-permission').selectOption(permission);
+    await tid('acl-operation').selectOption(operation);
+    await tid('acl-resource-type').selectOption(resourceType);
+    await tid('acl-resource-name').fill(resourceName);
+    await tid('acl-pattern').selectOption(patternType);
+    await tid('acl-host').fill(host);
+    await tid('add-acl').click();
+    const key = `${permission} ${principal} ${operation} ${resourceType} ${resourceName} ${patternType} ${host}`;
+    await page.locator(`[data-testid="acls"] tr[data-acl="${key}"]`).waitFor();
+    return key;
+  },
+
+  async deleteAcl({ key }) {
+    await open('#/security', `[data-testid="acls"] tr[data-acl="${key}"]`);
+    await page.locator(`[data-testid="acls"] tr[data-acl="${key}"] [data-testid="delete-acl"]`).click();
+    await tid('confirm').click();
+    await page.locator(`[data-testid="acls"] tr[data-acl="${key}"]`).waitFor({ state: 'detached' });
+    return true;
+  },
+
+  async saveUser({ user, password, mechanism, iterations }) {
+    await open('#/security', '[data-testid="users"]');
+    await tid('user-name').fill(user);
+    await tid('user-password').fill(password);
+    await tid('user-mechanism').selectOption(mechanism);
+    await tid('user-iterations').fill(String(iterations));
+    await tid('save-user').click();
+    const row = page.locator(`[data-testid="users"] tr[data-user="${user}"][data-mechanism="${mechanism}"]`);
+    return until(`${user} is listed with ${mechanism} and ${iterations} iterations`, async () => {
+      if ((await row.count()) === 0) return { done: false, value: 'not listed' };
+      const value = { mechanism: (await row.locator('[data-col="mechanism"]').textContent()).trim(), iterations: (await row.locator('[data-col="iterations"]').textContent()).trim() };
+      return { done: value.iterations === String(iterations), value };
+    });
+  },
+
+  async deleteUser({ user, mechanism }) {
+    await open('#/security', `[data-testid="users"] tr[data-user="${user}"][data-mechanism="${mechanism}"]`);
+    await page.locator(`[data-testid="users"] tr[data-user="${user}"][data-mechanism="${mechanism}"] [data-testid="delete-user"]`).click();
+    await tid('confirm').click();
+    await page.locator(`[data-testid="users"] tr[data-user="${user}"][data-mechanism="${mechanism}"]`).waitFor({ state: 'detached' });
+    return true;
   },
 
   async problems() {
