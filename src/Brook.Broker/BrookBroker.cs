@@ -78,7 +78,9 @@ public sealed class BrookBroker : IAsyncDisposable
         // Connection and request limits are checked before storage is opened too.
         var limits = new ConnectionLimits(options);
 
-        var builder = WebApplication.CreateSlimBuilder();
+        // The host's appsettings files are not the broker's configuration; reloading them would watch the working
+        // directory recursively (an inotify watch per folder, and events for every log write under it).
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         configureApp?.Invoke(builder);
         builder.WebHost.ConfigureKestrel(kestrel =>

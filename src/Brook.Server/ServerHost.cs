@@ -28,6 +28,7 @@ public static class ServerHost
         BrookBroker.StartAsync(options.Broker, builder =>
         {
             configureApp?.Invoke(builder);
+            builder.Services.AddHostedService<IdleMemoryTrimmer>();
             if (!options.ConsoleEnabled || options.Broker.HttpListeners.Count == 0) return;
             // The console talks to this broker over the Kafka protocol, through the address the broker advertises once it
             // listens; its live rates come from the broker's own counters in this process.

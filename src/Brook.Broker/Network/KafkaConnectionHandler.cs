@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using Brook.Broker.Security;
 using Brook.Broker.Telemetry;
 using Brook.Protocol;
+using Brook.Storage;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Hosting;
@@ -103,7 +104,7 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
                 idle.CancelAfter(Timeout.InfiniteTimeSpan);
                 await _memory.AcquireAsync(size, stopping.Token).ConfigureAwait(false);
                 var held = size;
-                var frame = ArrayPool<byte>.Shared.Rent(size);
+                var frame = LargeBuffers.Rent(size);
                 try
                 {
                     idle.CancelAfter(_limits.IdleTimeout);
@@ -127,7 +128,7 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
                 {
                     ReleaseAll(keepUntilWritten);
                     if (held > 0) _memory.Release(held);
-                    ArrayPool<byte>.Shared.Return(frame);
+                    LargeBuffers.Return(frame);
                 }
                 if (writer.Length > RetainedWriterBytes)
                 {
