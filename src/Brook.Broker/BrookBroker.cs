@@ -75,8 +75,9 @@ public sealed class BrookBroker : IAsyncDisposable
         // Certificates are loaded before storage is opened, so a bad file fails the start without side effects.
         var tls = security.Listeners.Select(l => l.Tls is { } settings ? TlsSetup.CreateOptions(settings) : null).ToList();
 
-        // Connection and request limits are checked before storage is opened too.
+        // Connection and request limits, and the HTTP listeners, are checked before storage is opened too.
         var limits = new ConnectionLimits(options);
+        var httpListeners = options.HttpListeners.Select(ParseHttpListener).ToList();
 
         // The host's appsettings files are not the broker's configuration; reloading them would watch the working
         // directory recursively (an inotify watch per folder, and events for every log write under it).
@@ -103,7 +104,7 @@ public sealed class BrookBroker : IAsyncDisposable
                     l.UseConnectionHandler<KafkaConnectionHandler>();
                 });
             }
-            foreach (var http in options.HttpListeners.Select(ParseHttpListener))
+            foreach (var http in httpListeners)
                 kestrel.Listen(http.Address, http.Port);
         });
         builder.WebHost.UseShutdownTimeout(options.ShutdownTimeout);
@@ -203,7 +204,7 @@ public sealed class BrookBroker : IAsyncDisposable
     private static (System.Net.IPAddress Address, int Port) ParseHttpListener(string text)
     {
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme != "http")
-            throw new FormatException($"HTTP listener '{text}' must look like http://HOST:PORT.");
+            throw new ArgumentException($"HTTP listener '{text}' must look like http://HOST:PORT.");
         var endpoint = new ListenerEndpoint("HTTP", uri.Host, uri.Port);
         return (endpoint.BindAddress, uri.Port);
     }

@@ -34,6 +34,20 @@ public sealed class MetricsTests
         }
     }
 
+    [Theory]
+    [InlineData("127.0.0.1:9080")]
+    [InlineData("https://127.0.0.1:9080")]
+    public async Task A_malformed_http_listener_fails_the_start_with_a_clear_message(string listener)
+    {
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => BrookBroker.StartAsync(new BrokerOptions
+        {
+            Listeners = ["PLAINTEXT://127.0.0.1:0"],
+            InMemory = true,
+            HttpListeners = [listener],
+        }));
+        Assert.Equal($"HTTP listener '{listener}' must look like http://HOST:PORT.", refused.Message);
+    }
+
     [Fact]
     public async Task Metrics_and_health_are_served_over_http()
     {
