@@ -59,25 +59,7 @@ public sealed partial class GroupCoordinator
     /// <summary>Creates __consumer_offsets when missing, then rebuilds every group by replaying it.</summary>
     public async Task LoadAsync(CancellationToken cancellationToken = default)
     {
-        var topic = _store.GetTopic(TopicName);
-        if (topic is null)
-        {
-            var created = await _store.CreateTopicAsync(TopicName, _topicPartitions,
-                new Dictionary<string, string> { ["cleanup.policy"] = "compact" }, cancellationToken).ConfigureAwait(false);
-            topic = created.Value ?? _store.GetTopic(TopicName) ?? throw new InvalidOperationException($"Could not create {TopicName}: {created.Message}");
-        }
-        _partitionCount = topic.PartitionCount;
-        for (var p = 0; p < _partitionCount; p++)
-        {
-            var log = _store.GetPartition(TopicName, p)!;
-            var offset = log.LogStartOffset;
-            while (offset < log.HighWatermark)
-            {
-                using var read = await log.ReadAsync(offset, 1 << 20, minOneBatch: true, log.HighWatermark, cancellationToken).ConfigureAwait(false);
-                if (read.Records.IsEmpty) break;
-                offset = GroupBatchCodec.Read(read.Records, offset, ReplayRecord);
-            }
-        }
+        _partitionCount = await InternalTopicReplay.LoadAsync(_store, TopicName, _topicPartitions, ReplayRecord, cancellationToken).ConfigureAwait(false);
         _loaded = true;
     }
 

@@ -62,28 +62,10 @@ public sealed class TransactionCoordinator
     /// <summary>Creates __transaction_state when missing, replays it, then finishes transactions left half-ended.</summary>
     public async Task LoadAsync(CancellationToken cancellationToken = default)
     {
-        var topic = _store.GetTopic(TopicName);
-        if (topic is null)
+        _partitionCount = await InternalTopicReplay.LoadAsync(_store, TopicName, _topicPartitions, (key, value) =>
         {
-            var created = await _store.CreateTopicAsync(TopicName, _topicPartitions,
-                new Dictionary<string, string> { ["cleanup.policy"] = "compact" }, cancellationToken).ConfigureAwait(false);
-            topic = created.Value ?? _store.GetTopic(TopicName) ?? throw new InvalidOperationException($"Could not create {TopicName}: {created.Message}");
-        }
-        _partitionCount = topic.PartitionCount;
-        for (var p = 0; p < _partitionCount; p++)
-        {
-            var log = _store.GetPartition(TopicName, p)!;
-            var offset = log.LogStartOffset;
-            while (offset < log.HighWatermark)
-            {
-                using var read = await log.ReadAsync(offset, 1 << 20, minOneBatch: true, log.HighWatermark, cancellationToken).ConfigureAwait(false);
-                if (read.Records.IsEmpty) break;
-                offset = GroupBatchCodec.Read(read.Records, offset, (key, value) =>
-                {
-                    if (TransactionRecordCodec.Decode(key, value) is { } record) Apply(record.TransactionalId, record.Metadata);
-                });
-            }
-        }
+            if (TransactionRecordCodec.Decode(key, value) is { } record) Apply(record.TransactionalId, record.Metadata);
+        }, cancellationToken).ConfigureAwait(false);
         _loaded = true;
         foreach (var entry in _entries.Values.Where(e => e.Metadata is { IsCompleting: true }).ToList())
         {
