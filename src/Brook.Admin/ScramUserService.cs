@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using Confluent.Kafka;
 using Brook.Protocol.Messages;
+using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 
 namespace Brook.Admin;

@@ -120,6 +120,8 @@ public sealed class BrookBroker : IAsyncDisposable
         if (options.HttpListeners.Count > 0)
         {
             MapHttpEndpoints(app);
+            // prometheus-net gives every histogram its own buckets (10 ms and up) unless told; ours say which they need.
+            Metrics.ConfigureMeterAdapter(o => o.ResolveHistogramBuckets = AdvisedBuckets);
             // prometheus-net starts listening to meters at its first collection; collect once so nothing recorded
             // before the first scrape is lost.
             await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
@@ -208,6 +210,10 @@ public sealed class BrookBroker : IAsyncDisposable
         var endpoint = new ListenerEndpoint("HTTP", uri.Host, uri.Port);
         return (endpoint.BindAddress, uri.Port);
     }
+
+    /// <summary>A histogram's advised bucket boundaries (sub-millisecond ones for request and flush times), else prometheus-net's.</summary>
+    private static double[] AdvisedBuckets(System.Diagnostics.Metrics.Instrument instrument) =>
+        instrument is System.Diagnostics.Metrics.Histogram<double> { Advice.HistogramBucketBoundaries: { } boundaries } ? [.. boundaries] : MeterAdapterOptions.DefaultHistogramBuckets;
 
     /// <summary>Prometheus text at /metrics; liveness and readiness for orchestrators.</summary>
     private static void MapHttpEndpoints(WebApplication app)

@@ -59,6 +59,9 @@ public sealed class DiskLogStore : ILogStore, ILogMaintenance
         var errors = TopicConfigs.ValidateBrokerDefaults(BrokerConfigs);
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors.Select(e => e.Message)), nameof(options));
         Handles = new FileHandleCache(options.MaxOpenReadHandles);
+        PageCacheRetainBytes = BrokerConfigs.TryGetValue(PageCacheRetainBytesConfig, out var retain)
+            && long.TryParse(retain, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var bytes)
+            ? Math.Max(-1, bytes) : DefaultPageCacheRetainBytes;
         ProducerIdExpirationMs = (long)options.ProducerIdExpiration.TotalMilliseconds;
         _topicsDirectory = Path.Combine(DataDirectory, TopicsDirectoryName);
     }
@@ -71,6 +74,17 @@ public sealed class DiskLogStore : ILogStore, ILogMaintenance
     public IReadOnlyDictionary<string, string> BrokerConfigs { get; }
 
     internal FileHandleCache Handles { get; }
+
+    /// <summary>
+    /// Brook setting: bytes at the end of each partition's active segment kept in the page cache after an fsync; older
+    /// flushed pages are given back (-1: leave it all to the kernel). Bounds the cache a log takes, and new appends
+    /// reuse warm pages.
+    /// </summary>
+    public const string PageCacheRetainBytesConfig = "log.page.cache.retain.bytes";
+
+    public const long DefaultPageCacheRetainBytes = 64L << 20;
+
+    internal long PageCacheRetainBytes { get; }
 
     internal long ProducerIdExpirationMs { get; }
 

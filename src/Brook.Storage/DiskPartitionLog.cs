@@ -136,6 +136,13 @@ internal sealed class DiskPartitionLog : IPartitionLog
 
     public async ValueTask<AppendResult> AppendAsync(Memory<byte> batches, AppendOptions options, CancellationToken cancellationToken = default)
     {
+        var staged = await AppendStagedAsync(batches, options, cancellationToken).ConfigureAwait(false);
+        await staged.Committed.ConfigureAwait(false);
+        return staged.Result;
+    }
+
+    public async ValueTask<StagedAppend> AppendStagedAsync(Memory<byte> batches, AppendOptions options, CancellationToken cancellationToken = default)
+    {
         AppendedBatches appended;
         bool mustFlush;
         long logStart;
@@ -145,7 +152,7 @@ internal sealed class DiskPartitionLog : IPartitionLog
             if (_closed) throw new StorageException($"Partition {Topic}-{Partition} has been deleted or its store closed.");
             var now = _store.NowMs;
             var check = _producers.Check(batches.Span, now);
-            if (check.Status != AppendStatus.Appended) return ProducerStateManager.Outcome(check, options, _logStartOffset);
+            if (check.Status != AppendStatus.Appended) return new(ProducerStateManager.Outcome(check, options, _logStartOffset), Task.CompletedTask);
             var config = Config;
             try
             {
@@ -171,10 +178,18 @@ internal sealed class DiskPartitionLog : IPartitionLog
         {
             _appendLock.Release();
         }
-        if (mustFlush) await FlushAsync(appended.LastOffset + 1).ConfigureAwait(false);
-        AdvanceHighWatermark(appended.LastOffset + 1);
         var appendTime = options.TimestampType == TimestampType.LogAppendTime ? options.LogAppendTime : -1;
-        return new AppendResult(appended.BaseOffset, appended.LastOffset, appendTime, logStart);
+        var result = new AppendResult(appended.BaseOffset, appended.LastOffset, appendTime, logStart);
+        if (mustFlush) return new(result, CommitAsync(appended.LastOffset + 1));
+        AdvanceHighWatermark(appended.LastOffset + 1);
+        return new(result, Task.CompletedTask);
+    }
+
+    /// <summary>Durable before visible: the high watermark passes the batches only once an fsync covered them.</summary>
+    private async Task CommitAsync(long end)
+    {
+        await FlushAsync(end).ConfigureAwait(false);
+        AdvanceHighWatermark(end);
     }
 
     public ValueTask<ReadResult> ReadAsync(long offset, int maxBytes, bool minOneBatch, long maxOffset, CancellationToken cancellationToken = default)
@@ -437,7 +452,7 @@ internal sealed class DiskPartitionLog : IPartitionLog
         var next = LogSegment.CreateActive(Directory, _logEndOffset, _store.NowMs);
         try
         {
-            old.CloseForAppends(flush: true);
+            old.CloseForAppends(flush: true, _store.PageCacheRetainBytes);
         }
         catch
         {
@@ -509,7 +524,7 @@ internal sealed class DiskPartitionLog : IPartitionLog
             try
             {
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                active.Flush();
+                active.Flush(_store.PageCacheRetainBytes);
                 StorageMetrics.FlushCompleted(started);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

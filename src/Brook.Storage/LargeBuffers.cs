@@ -16,19 +16,19 @@ public static class LargeBuffers
     private const int MaxPooledLength = 64 * 1024 * 1024;
     private const int ArraysPerSize = 16;
 
-    private static ArrayPool<byte> s_large = NewPool();
+    private static ArrayPool<byte> _large = NewPool();
 
     public static byte[] Rent(int minimumLength) =>
-        minimumLength < LargeFrom ? ArrayPool<byte>.Shared.Rent(minimumLength) : Volatile.Read(ref s_large).Rent(minimumLength);
+        minimumLength < LargeFrom ? ArrayPool<byte>.Shared.Rent(minimumLength) : Volatile.Read(ref _large).Rent(minimumLength);
 
     public static void Return(byte[] array)
     {
         if (array.Length < LargeFrom) ArrayPool<byte>.Shared.Return(array);
-        else Volatile.Read(ref s_large).Return(array);
+        else Volatile.Read(ref _large).Return(array);
     }
 
     /// <summary>Drops the large arrays the pool holds (for the GC to reclaim); arrays out on loan return to a fresh pool.</summary>
-    public static void Trim() => Volatile.Write(ref s_large, NewPool());
+    public static void Trim() => Volatile.Write(ref _large, NewPool());
 
     private static ArrayPool<byte> NewPool() => ArrayPool<byte>.Create(MaxPooledLength, ArraysPerSize);
 }

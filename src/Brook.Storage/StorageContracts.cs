@@ -100,6 +100,15 @@ public interface IPartitionLog
     ValueTask<AppendResult> AppendAsync(Memory<byte> batches, AppendOptions options, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// <see cref="AppendAsync"/> in two steps: completes once the batches are written in the partition's order (offsets
+    /// assigned, producer state checked), with <see cref="StagedAppend.Committed"/> completing when they are as durable
+    /// as the flush policy promises and visible to readers. A connection can then take its next produce request while
+    /// this one's fsync runs, and both share it (group commit).
+    /// </summary>
+    async ValueTask<StagedAppend> AppendStagedAsync(Memory<byte> batches, AppendOptions options, CancellationToken cancellationToken = default) =>
+        new(await AppendAsync(batches, options, cancellationToken).ConfigureAwait(false), Task.CompletedTask);
+
+    /// <summary>
     /// Reads whole batches starting with the one containing <paramref name="offset"/>, up to <paramref name="maxBytes"/>;
     /// when <paramref name="minOneBatch"/> the first batch is returned even if larger. Only data below
     /// <paramref name="maxOffset"/> (exclusive, normally the high watermark) is returned.
@@ -145,6 +154,9 @@ public readonly record struct AppendResult(long BaseOffset, long LastOffset, lon
 {
     public static AppendResult Rejected(AppendStatus status, string? message, long logStartOffset) => new(-1, -1, -1, logStartOffset, status, message);
 }
+
+/// <summary>An append written in order; <see cref="Committed"/> completes when it is durable and visible, or faults with a <see cref="StorageException"/>.</summary>
+public readonly record struct StagedAppend(AppendResult Result, Task Committed);
 
 /// <summary>What an append did, given the idempotent-producer state of the partition (batches with a producer id).</summary>
 public enum AppendStatus

@@ -72,6 +72,8 @@ public sealed class MetricsTests
         var lines = text.Split('\n');
         Assert.Contains(lines, l => l.StartsWith("brook_requests{", StringComparison.Ordinal) && l.Contains("api=\"Produce\"", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("brook_request_duration", StringComparison.Ordinal));
+        // Request times are bucketed from 100 us (the instrument's advice), not from prometheus-net's default 10 ms.
+        Assert.Contains(lines, l => l.StartsWith("brook_request_duration_bucket{api=\"Produce\",le=\"0.0001\"}", StringComparison.Ordinal));
         var messagesIn = lines.Single(l => l.StartsWith("brook_topic_messages_in{", StringComparison.Ordinal) && l.Contains("topic=\"metered\"", StringComparison.Ordinal));
         Assert.Equal(25, double.Parse(messagesIn[(messagesIn.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
         var endOffsets = lines.Where(l => l.StartsWith("brook_partition_log_end_offset{", StringComparison.Ordinal) && l.Contains("topic=\"metered\"", StringComparison.Ordinal)).ToList();

@@ -44,6 +44,36 @@ internal sealed class RawClient : IDisposable
         return response;
     }
 
+    /// <summary>Sends a request without waiting for its response (to pipeline several); returns its correlation id.</summary>
+    public async Task<int> SendOnlyAsync(IApiMessage request, short version)
+    {
+        var descriptor = ApiCatalog.All.Single(a => a.Key == request.ApiKey);
+        var correlationId = ++_correlationId;
+        using var writer = new ProtocolWriter();
+        writer.WriteInt32(0);
+        new RequestHeader { ApiKey = request.ApiKey, ApiVersion = version, CorrelationId = correlationId, ClientId = "raw" }
+            .Write(writer, descriptor.RequestHeaderVersion(version));
+        request.Write(writer, version);
+        writer.PatchInt32(0, writer.Length - 4);
+        await SendRawAsync(writer.WrittenMemory);
+        return correlationId;
+    }
+
+    /// <summary>Reads the next response, which must carry <paramref name="correlationId"/>.</summary>
+    public async Task<TResponse> ReceiveAsync<TResponse>(int correlationId, short version)
+        where TResponse : IApiMessage, new()
+    {
+        var response = new TResponse();
+        var descriptor = ApiCatalog.All.Single(a => a.Key == response.ApiKey);
+        var frame = await ReadFrameAsync() ?? throw new IOException("The broker closed the connection.");
+        var reader = new ProtocolReader(frame);
+        var header = new ResponseHeader();
+        header.Read(ref reader, descriptor.ResponseHeaderVersion(version));
+        Assert.Equal(correlationId, header.CorrelationId);
+        response.Read(ref reader, version);
+        return response;
+    }
+
     public async Task SendRawAsync(ReadOnlyMemory<byte> bytes)
     {
         await _stream.WriteAsync(bytes);

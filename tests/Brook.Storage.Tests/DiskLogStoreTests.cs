@@ -51,6 +51,31 @@ public sealed class DiskLogStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Flushed_pages_behind_the_retained_window_leave_the_page_cache_and_still_read_back()
+    {
+        await using var store = await OpenAsync(new() { [DiskLogStore.PageCacheRetainBytesConfig] = (1 << 20).ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        var log = await CreateAsync(store);
+        var batches = Enumerable.Range(0, 8).Select(i => TestBatches.OfSize(4, 128 * 1024, 1_000 + i)).ToList();
+        foreach (var batch in batches) await log.AppendAsync(batch.ToArray(), CreateTime); // fsync per append (Brook's default)
+
+        var segment = ((DiskPartitionLog)log).Segments[^1];
+        // Everything flushed but the newest 1 MiB (in whole-MiB steps) was handed back.
+        Assert.InRange(segment.CacheDroppedTo, segment.Size - (2L << 20), segment.Size - (1L << 20));
+        var all = await ReadAllAsync(log);
+        Assert.Equal(batches.Count, all.Count);
+        for (var i = 0; i < batches.Count; i++) Assert.Equal(batches[i].AsSpan(16..), all[i].AsSpan(16..)); // past the offset and leader epoch the log sets
+    }
+
+    [Fact]
+    public async Task Without_a_retained_window_the_page_cache_is_left_to_the_kernel()
+    {
+        await using var store = await OpenAsync(new() { [DiskLogStore.PageCacheRetainBytesConfig] = "-1" });
+        var log = await CreateAsync(store);
+        for (var i = 0; i < 4; i++) await log.AppendAsync(TestBatches.OfSize(4, 256 * 1024), CreateTime);
+        Assert.Equal(0, ((DiskPartitionLog)log).Segments[^1].CacheDroppedTo);
+    }
+
+    [Fact]
     public async Task Segments_roll_after_segment_ms_by_the_store_clock()
     {
         await using var store = await OpenAsync();

@@ -20,7 +20,7 @@ public sealed class ProduceHandler(PartitionWriter writer, BrokerMetrics metrics
         var transactionDenied = ProduceAuthorization.IsTransactionDenied(context, request);
         var acksValid = request.Acks is -1 or 0 or 1;
         // Partitions are appended concurrently; each partition's appends are serialized by its log.
-        var pending = new List<(ProduceResponse.PartitionProduceResponse Response, ValueTask<AppendOutcome> Append)>();
+        var pending = new List<(ProduceResponse.PartitionProduceResponse Response, ValueTask<StagedOutcome> Append)>();
         foreach (var topic in request.TopicData)
         {
             var topicResponse = new ProduceResponse.TopicProduceResponse { Name = topic.Name };
@@ -41,9 +41,14 @@ public sealed class ProduceHandler(PartitionWriter writer, BrokerMetrics metrics
                 pending.Add((partitionResponse, writer.AppendAsync(topic.Name, partition.Index, records, request.Acks, context.ApiVersion, cancellationToken)));
             }
         }
-        foreach (var (partitionResponse, append) in pending)
+        // Every partition written in order first; then the connection may read its next request while fsyncs run.
+        var staged = new StagedOutcome[pending.Count];
+        for (var i = 0; i < pending.Count; i++) staged[i] = await pending[i].Append.ConfigureAwait(false);
+        context.SignalApplied();
+        for (var i = 0; i < pending.Count; i++)
         {
-            var outcome = await append.ConfigureAwait(false);
+            var partitionResponse = pending[i].Response;
+            var outcome = await staged[i].CompleteAsync().ConfigureAwait(false);
             partitionResponse.ErrorCode = (short)outcome.Error;
             if (outcome.Error != ErrorCode.None) metrics.ErrorReturned("Produce", outcome.Error);
             partitionResponse.ErrorMessage = outcome.Message;

@@ -18,6 +18,15 @@ public sealed partial class RequestContext : IDisposable
 
     public string? ClientId => Header.ClientId;
 
+    /// <summary>Called by <see cref="SignalApplied"/>: the connection's cue that it may read its next request.</summary>
+    public Action? OnApplied { get; init; }
+
+    /// <summary>
+    /// Says that this request's effects are in place, in order, and only waiting for durability remains (a produce whose
+    /// records are written, before their fsync). A connection may then start on its next produce request.
+    /// </summary>
+    public void SignalApplied() => OnApplied?.Invoke();
+
     /// <summary>Keeps buffers (read records) alive until the response has been written.</summary>
     public void ReleaseAfterResponse(IDisposable resource) => (_releaseAfterResponse ??= []).Add(resource);
 

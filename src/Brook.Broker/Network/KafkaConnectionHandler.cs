@@ -1,9 +1,12 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
+using System.Runtime.ExceptionServices;
+using System.Threading.Channels;
 using Brook.Broker.Security;
 using Brook.Broker.Telemetry;
 using Brook.Protocol;
+using Brook.Protocol.Messages;
 using Brook.Storage;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
@@ -29,6 +32,9 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
 {
     /// <summary>A per-connection response buffer grown past this is dropped after use rather than kept for the connection's life.</summary>
     private const int RetainedWriterBytes = 1 << 20;
+
+    /// <summary>Produce requests of one connection handled at once while earlier ones wait for their fsync.</summary>
+    private const int MaxPipelinedRequests = 8;
 
     /// <summary>Records fields at least this large are sent from the read buffers without an intermediate copy.</summary>
     internal const int SpliceRecordsFrom = 4096;
@@ -82,60 +88,35 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
         var info = new ConnectionInfo(connection.ConnectionId, connection.RemoteEndPoint) { Session = session };
         LogConnected(info.Id, info.RemoteEndPoint);
         _metrics.ConnectionOpened();
-        var input = connection.Transport.Input;
         var output = connection.Transport.Output;
-        // Stopping the application stops reading new requests; the one in progress still completes.
+        // Stopping the application stops reading new requests; the ones in progress still complete.
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, _lifetime.ApplicationStopping);
-        using var idle = new CancellationTokenSource();
-        using var io = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token, idle.Token);
-        // Fetched records of 4 KiB or more are referenced by the response writer and copied once, into the
-        // transport's buffers, rather than into the writer first; the writer then holds only headers.
-        var writer = NewWriter();
-        var keepUntilWritten = new List<IDisposable>();
-        var prefix = new byte[4];
+        using var state = new ServeState(stopping.Token);
+        var responses = Channel.CreateBounded<InFlightRequest>(new BoundedChannelOptions(MaxPipelinedRequests) { SingleReader = true, SingleWriter = true });
+        var sending = SendResponsesAsync(responses.Reader, output, state);
+        Exception? readFailure = null;
         try
         {
-            while (true)
-            {
-                idle.CancelAfter(_limits.IdleTimeout);
-                if (!await ReadExactlyAsync(input, prefix, io.Token).ConfigureAwait(false)) break;
-                var size = CheckSize(BinaryPrimitives.ReadInt32BigEndian(prefix), session);
-                // No deadline while waiting for memory: the wait is the broker's, not the client's idleness.
-                idle.CancelAfter(Timeout.InfiniteTimeSpan);
-                await _memory.AcquireAsync(size, stopping.Token).ConfigureAwait(false);
-                var held = size;
-                var frame = LargeBuffers.Rent(size);
-                try
-                {
-                    idle.CancelAfter(_limits.IdleTimeout);
-                    if (!await ReadExactlyAsync(input, frame.AsMemory(0, size), io.Token).ConfigureAwait(false)) break;
-                    idle.CancelAfter(Timeout.InfiniteTimeSpan);
-                    var (hasResponse, keepOpen) = await HandleFrameAsync(frame, size, info, writer, keepUntilWritten, stopping.Token).ConfigureAwait(false);
-                    // The response is encoded in the writer: the request's memory goes back before waiting on the client.
-                    _memory.Release(held);
-                    held = 0;
-                    if (hasResponse)
-                    {
-                        writer.CopyTo(output);
-                        ReleaseAll(keepUntilWritten);
-                        idle.CancelAfter(_limits.IdleTimeout);
-                        var flush = await output.FlushAsync(io.Token).ConfigureAwait(false);
-                        if (flush.IsCompleted) throw new OperationCanceledException("Peer stopped reading.");
-                    }
-                    if (!keepOpen) break;
-                }
-                finally
-                {
-                    ReleaseAll(keepUntilWritten);
-                    if (held > 0) _memory.Release(held);
-                    LargeBuffers.Return(frame);
-                }
-                if (writer.Length > RetainedWriterBytes)
-                {
-                    writer.Dispose();
-                    writer = NewWriter();
-                }
-            }
+            await ReadRequestsAsync(connection.Transport.Input, info, responses.Writer, state, stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            readFailure = ex;
+        }
+        responses.Writer.TryComplete();
+        Exception? sendFailure = null;
+        try
+        {
+            await sending.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            sendFailure = ex;
+        }
+        try
+        {
+            // A failed send stops the reading (which then fails only as cancelled): the send failure is the cause.
+            if ((sendFailure ?? readFailure) is { } failure) ExceptionDispatchInfo.Throw(failure);
         }
         catch (ProtocolException ex)
         {
@@ -144,22 +125,118 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
         catch (OperationCanceledException)
         {
             // Connection closed, broker stopping, or idle too long.
-            if (idle.IsCancellationRequested && !stopping.IsCancellationRequested) LogIdleClosed(info.Id, _limits.IdleTimeout.TotalSeconds);
+            if (state.IdleExpired && !stopping.IsCancellationRequested) LogIdleClosed(info.Id, _limits.IdleTimeout.TotalSeconds);
         }
         catch (ConnectionResetException)
         {
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or ChannelClosedException)
         {
             LogConnectionFault(info.Id, ex.Message);
         }
         finally
         {
-            writer.Dispose();
+            state.DisposeWriters();
             await output.CompleteAsync().ConfigureAwait(false);
             _metrics.ConnectionClosed();
             LogDisconnected(info.Id);
         }
+    }
+
+    /// <summary>
+    /// Reads frames and starts handling each. The next frame is read once the current request is answered (written
+    /// to the client), as Kafka does, except for a produce whose records are written and which waits only for its
+    /// fsync: then the next request is read at once, and if it is a produce too it is handled meanwhile, so a
+    /// producer's in-flight requests share fsyncs (group commit on one connection). Any other request first waits for
+    /// those before it is handled. Responses always go out in request order.
+    /// </summary>
+    private async Task ReadRequestsAsync(PipeReader input, ConnectionInfo info, ChannelWriter<InFlightRequest> responses, ServeState state, CancellationToken stopping)
+    {
+        var prefix = new byte[4];
+        InFlightRequest? lastPipelined = null;
+        while (true)
+        {
+            state.ReadIdle.CancelAfter(_limits.IdleTimeout);
+            if (!await ReadExactlyAsync(input, prefix, state.Reading).ConfigureAwait(false)) return;
+            var size = CheckSize(BinaryPrimitives.ReadInt32BigEndian(prefix), info.Session);
+            // No deadline while waiting for memory: the wait is the broker's, not the client's idleness.
+            state.ReadIdle.CancelAfter(Timeout.InfiniteTimeSpan);
+            await _memory.AcquireAsync(size, stopping).ConfigureAwait(false);
+            var request = new InFlightRequest(LargeBuffers.Rent(size), size, state.RentWriter());
+            var queued = false;
+            try
+            {
+                state.ReadIdle.CancelAfter(_limits.IdleTimeout);
+                if (!await ReadExactlyAsync(input, request.Frame.AsMemory(0, size), state.Reading).ConfigureAwait(false)) return;
+                state.ReadIdle.CancelAfter(Timeout.InfiniteTimeSpan);
+                var produce = !info.Session.ExpectsRawSaslToken && size >= 2 && BinaryPrimitives.ReadInt16BigEndian(request.Frame) == ApiKeys.Produce;
+                // Only a produce may be handled while earlier produces wait for their fsync.
+                if (!produce && lastPipelined is not null) await lastPipelined.Written.Task.WaitAsync(state.Reading).ConfigureAwait(false);
+                lastPipelined = null;
+                // A place in the send queue first, so a request being handled is always one the sender will release.
+                if (!await responses.WaitToWriteAsync(state.Reading).ConfigureAwait(false)) return;
+                request.Handling = HandleFrameAsync(request, info, stopping);
+                queued = responses.TryWrite(request);
+                if (!queued) throw new InvalidOperationException("The response queue refused a request it had room for.");
+                if (!request.Handling.IsCompleted && !request.Applied.Task.IsCompleted)
+                    await Task.WhenAny(request.Handling, request.Applied.Task).ConfigureAwait(false);
+                if (!request.Handling.IsCompleted)
+                {
+                    lastPipelined = request;
+                    continue;
+                }
+                // Answered before the next request is read: at most one response of this kind is buffered.
+                await request.Written.Task.WaitAsync(state.Reading).ConfigureAwait(false);
+                if (!request.Handling.IsCompletedSuccessfully || !request.Handling.Result.KeepOpen) return;
+            }
+            finally
+            {
+                if (!queued) request.Release(_memory, state);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes responses in request order as their handling completes, then releases each request's frame, memory and
+    /// buffers. After a failure it still waits for every request in progress before releasing it (handlers read
+    /// their frames), writes nothing more and stops the reading.
+    /// </summary>
+    private async Task SendResponsesAsync(ChannelReader<InFlightRequest> responses, PipeWriter output, ServeState state)
+    {
+        Exception? failure = null;
+        await foreach (var request in responses.ReadAllAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                var (hasResponse, _) = await request.Handling!.ConfigureAwait(false);
+                // The response is encoded in the writer: the request's memory goes back before waiting on the client.
+                _memory.Release(request.Held);
+                request.Held = 0;
+                if (hasResponse && failure is null)
+                {
+                    request.Writer.CopyTo(output);
+                    ReleaseAll(request.KeepUntilWritten);
+                    state.WriteIdle.CancelAfter(_limits.IdleTimeout);
+                    var flush = await output.FlushAsync(state.Writing).ConfigureAwait(false);
+                    state.WriteIdle.CancelAfter(Timeout.InfiniteTimeSpan);
+                    if (flush.IsCompleted) throw new OperationCanceledException("Peer stopped reading.");
+                }
+            }
+            catch (Exception ex) when (failure is null)
+            {
+                failure = ex;
+                state.StopReading();
+            }
+            catch (Exception)
+            {
+                // Requests after the first failure are only waited for.
+            }
+            finally
+            {
+                request.Release(_memory, state);
+            }
+        }
+        if (failure is not null) ExceptionDispatchInfo.Throw(failure);
     }
 
     /// <summary>The frame size from its prefix, or a <see cref="ProtocolException"/> closing the connection when out of bounds.</summary>
@@ -195,10 +272,12 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
         return true;
     }
 
-    /// <summary>Handles one frame, encoding its response into <paramref name="writer"/>; also whether the connection stays open.</summary>
-    private async Task<(bool HasResponse, bool KeepOpen)> HandleFrameAsync(byte[] frame, int length, ConnectionInfo info, ProtocolWriter writer,
-        List<IDisposable> keepUntilWritten, CancellationToken cancellationToken)
+    /// <summary>Handles one frame, encoding its response into the request's writer; also whether the connection stays open.</summary>
+    private async Task<(bool HasResponse, bool KeepOpen)> HandleFrameAsync(InFlightRequest request, ConnectionInfo info, CancellationToken cancellationToken)
     {
+        var frame = request.Frame;
+        var length = request.Length;
+        var writer = request.Writer;
         writer.Reset();
         if (info.Session.ExpectsRawSaslToken)
         {
@@ -206,7 +285,8 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
             return (ok, ok);
         }
         // The decoded request may keep views of the frame (records); the frame lives until the response is encoded.
-        var hasResponse = await _dispatcher.DispatchAsync(frame.AsMemory(0, length), info, writer, cancellationToken, keepUntilWritten).ConfigureAwait(false);
+        var hasResponse = await _dispatcher.DispatchAsync(frame.AsMemory(0, length), info, writer, cancellationToken, request.KeepUntilWritten,
+            request.SignalApplied).ConfigureAwait(false);
         if (hasResponse && _hooks.DropResponse is { } drop && drop(RequestHeader.Peek(frame.AsSpan(0, length)).ApiKey))
             throw new ConnectionResetException("Response dropped by a test hook.");
         return (hasResponse, !info.Session.CloseAfterResponse);
@@ -228,6 +308,105 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
         writer.WriteInt32(outcome.Response.Length);
         writer.WriteRaw(outcome.Response);
         return true;
+    }
+
+    /// <summary>One request from the moment its frame is read until its response has been written.</summary>
+    private sealed class InFlightRequest(byte[] frame, int length, ProtocolWriter writer)
+    {
+        public byte[] Frame { get; } = frame;
+
+        public int Length { get; } = length;
+
+        /// <summary>Bytes of the shared request memory still held; released once the response is encoded.</summary>
+        public int Held { get; set; } = length;
+
+        public ProtocolWriter Writer { get; } = writer;
+
+        /// <summary>Fetched buffers the writer references (spliced records), released after the response is sent.</summary>
+        public List<IDisposable> KeepUntilWritten { get; } = [];
+
+        public Task<(bool HasResponse, bool KeepOpen)>? Handling { get; set; }
+
+        /// <summary>Set when the handler says only a durability wait remains (see RequestContext.SignalApplied).</summary>
+        public TaskCompletionSource Applied { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Set once the response has been sent (or the request dropped) and its resources released.</summary>
+        public TaskCompletionSource Written { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void SignalApplied() => Applied.TrySetResult();
+
+        public void Release(RequestMemoryPool memory, ServeState state)
+        {
+            ReleaseAll(KeepUntilWritten);
+            if (Held > 0) memory.Release(Held);
+            Held = 0;
+            LargeBuffers.Return(Frame);
+            state.ReturnWriter(Writer);
+            Written.TrySetResult();
+        }
+    }
+
+    /// <summary>A connection's cancellation (stopping, idleness while reading or while sending, a failed send) and its response writers.</summary>
+    private sealed class ServeState : IDisposable
+    {
+        private readonly CancellationTokenSource _stopReading = new();
+        private readonly CancellationTokenSource _reading;
+        private readonly CancellationTokenSource _writing;
+        private readonly Stack<ProtocolWriter> _writers = new();
+        private readonly Lock _writersLock = new();
+
+        public ServeState(CancellationToken stopping)
+        {
+            _reading = CancellationTokenSource.CreateLinkedTokenSource(stopping, ReadIdle.Token, _stopReading.Token);
+            _writing = CancellationTokenSource.CreateLinkedTokenSource(stopping, WriteIdle.Token);
+        }
+
+        /// <summary>Runs while waiting for the client's next request.</summary>
+        public CancellationTokenSource ReadIdle { get; } = new();
+
+        /// <summary>Runs while waiting for the client to take a response.</summary>
+        public CancellationTokenSource WriteIdle { get; } = new();
+
+        public CancellationToken Reading => _reading.Token;
+
+        public CancellationToken Writing => _writing.Token;
+
+        public bool IdleExpired => ReadIdle.IsCancellationRequested || WriteIdle.IsCancellationRequested;
+
+        public void StopReading() => _stopReading.Cancel();
+
+        public ProtocolWriter RentWriter()
+        {
+            lock (_writersLock) return _writers.TryPop(out var writer) ? writer : NewWriter();
+        }
+
+        public void ReturnWriter(ProtocolWriter writer)
+        {
+            // A writer grown past this is dropped rather than kept for the connection's life.
+            if (writer.Length > RetainedWriterBytes)
+            {
+                writer.Dispose();
+                return;
+            }
+            lock (_writersLock) _writers.Push(writer);
+        }
+
+        public void DisposeWriters()
+        {
+            lock (_writersLock)
+            {
+                while (_writers.TryPop(out var writer)) writer.Dispose();
+            }
+        }
+
+        public void Dispose()
+        {
+            _reading.Dispose();
+            _writing.Dispose();
+            _stopReading.Dispose();
+            ReadIdle.Dispose();
+            WriteIdle.Dispose();
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {ConnectionId} opened from {RemoteEndPoint}")]

@@ -42,9 +42,11 @@ public sealed class RequestDispatcher
     /// response. Throws <see cref="ProtocolException"/> when the connection must be closed.
     /// When <paramref name="output"/> splices records (fetched bytes referenced, not copied), the buffers they live in
     /// are handed to <paramref name="keepUntilWritten"/> for the caller to release after sending the response.
+    /// <paramref name="onApplied"/> is called when a handler says the request's effects are in place and only its
+    /// durability wait remains (see <see cref="RequestContext.SignalApplied"/>).
     /// </summary>
     public async ValueTask<bool> DispatchAsync(ReadOnlyMemory<byte> frame, ConnectionInfo connection, ProtocolWriter output, CancellationToken cancellationToken,
-        ICollection<IDisposable>? keepUntilWritten = null)
+        ICollection<IDisposable>? keepUntilWritten = null, Action? onApplied = null)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var (apiKey, apiVersion, correlationId) = RequestHeader.Peek(frame.Span);
@@ -80,6 +82,7 @@ public sealed class RequestDispatcher
             ConnectionId = connection.Id,
             Session = connection.Session,
             Authorizer = _authorizer,
+            OnApplied = onApplied,
         };
         var response = await handler.HandleAsync(context, request, cancellationToken).ConfigureAwait(false);
         if (response is not null) WriteResponse(output, correlationId, descriptor.ResponseHeaderVersion(apiVersion), response, apiVersion);

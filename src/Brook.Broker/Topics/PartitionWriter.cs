@@ -12,17 +12,40 @@ public readonly record struct AppendOutcome(ErrorCode Error, string? Message, lo
 }
 
 /// <summary>
+/// A partition's produce outcome once its records are written in order; <see cref="Committed"/> completes when they are
+/// durable and visible, or faults with a <see cref="StorageException"/> (then the outcome is KAFKA_STORAGE_ERROR).
+/// </summary>
+public readonly record struct StagedOutcome(AppendOutcome Outcome, Task Committed)
+{
+    public static implicit operator StagedOutcome(AppendOutcome outcome) => new(outcome, Task.CompletedTask);
+
+    /// <summary>Waits for the commit and returns the final outcome.</summary>
+    public async ValueTask<AppendOutcome> CompleteAsync()
+    {
+        try
+        {
+            await Committed.ConfigureAwait(false);
+            return Outcome;
+        }
+        catch (StorageException ex)
+        {
+            return AppendOutcome.Fail(ErrorCode.KafkaStorageError, ex.Message);
+        }
+    }
+}
+
+/// <summary>
 /// The produce path for one partition: validates the batch (framing, CRC, codec, every record parses), applies the
 /// topic's size and timestamp rules, recompresses when the topic's compression.type asks for another codec, and
 /// appends the batch as bytes. Transactional batches are accepted only inside their producer's open transaction.
-/// Expected failures are returned as error codes.
+/// Expected failures are returned as error codes. The result is staged: written in order first, durable later.
 /// </summary>
 public sealed class PartitionWriter(ILogStore store, BrokerConfig config, TimeProvider time, BrokerMetrics metrics, Transactions.TransactionCoordinator transactions)
 {
     /// <summary>Most bytes one batch may decompress to; a bound against compression bombs.</summary>
     public const int MaxDecompressedBatchBytes = 64 * 1024 * 1024;
 
-    public async ValueTask<AppendOutcome> AppendAsync(string topicName, int partition, Memory<byte> records, short acks, short produceVersion, CancellationToken cancellationToken)
+    public async ValueTask<StagedOutcome> AppendAsync(string topicName, int partition, Memory<byte> records, short acks, short produceVersion, CancellationToken cancellationToken)
     {
         var topic = store.GetTopic(topicName);
         var log = topic is null ? null : store.GetPartition(topicName, partition);
@@ -51,7 +74,7 @@ public sealed class PartitionWriter(ILogStore store, BrokerConfig config, TimePr
         var options = new AppendOptions(settings.MessageTimestampType, now, 0);
         try
         {
-            var appended = await log.AppendAsync(records, options, cancellationToken).ConfigureAwait(false);
+            var (appended, committed) = await log.AppendStagedAsync(records, options, cancellationToken).ConfigureAwait(false);
             switch (appended.Status)
             {
                 case AppendStatus.InvalidProducerEpoch:
@@ -64,8 +87,8 @@ public sealed class PartitionWriter(ILogStore store, BrokerConfig config, TimePr
                     break;
             }
             // A duplicate is a success carrying the offsets the batch got the first time.
-            return new AppendOutcome(ErrorCode.None, null, appended.BaseOffset,
-                settings.MessageTimestampType == TimestampType.LogAppendTime ? appended.LogAppendTime : -1, appended.LogStartOffset, null);
+            return new StagedOutcome(new AppendOutcome(ErrorCode.None, null, appended.BaseOffset,
+                settings.MessageTimestampType == TimestampType.LogAppendTime ? appended.LogAppendTime : -1, appended.LogStartOffset, null), committed);
         }
         catch (StorageException ex)
         {
