@@ -63,6 +63,7 @@ def main():
     kcat_walls = sorted(cases[n]["wallS"] for n in cases if n.startswith("kcat-produce"))
     lat = by["latency-produce"]["latencyMs"]
     lat_nofsync = by["latency-produce-no-fsync"]["latencyMs"]
+    lat_nodelay = by["latency-produce-nodelay"]["latencyMs"] if "latency-produce-nodelay" in by else None
     e2e = by["latency-e2e"]["latencyMs"]
     alloc = {(b["method"], b["records"]): b for b in bdn}
 
@@ -79,6 +80,8 @@ def main():
         ("100 B consume, kcat (wall time incl. start)", ">= 2.25 M msg/s", f"{by['kcat-consume-100']['msgPerSec']:,.0f} msg/s"),
         ("kcat -P 1 M x 100 B (best of 3)", "<= 0.50-0.77 s (0.75-1.15 s / 1.5)", f"{kcat_walls[0]:.2f} s (all: {', '.join(f'{w:.2f}' for w in kcat_walls)})"),
         ("p99 produce->ack at 10k msg/s, linger 1 ms", "<= 2 ms", f"p50 {lat['p50']:.2f} / p99 {lat['p99']:.2f} / p99.9 {lat['p999']:.2f} / max {lat['max']:.2f} ms"),
+        *([("  the same, client with Nagle off (TCP_NODELAY, as the Java client)", "<= 2 ms",
+            f"p50 {lat_nodelay['p50']:.2f} / p99 {lat_nodelay['p99']:.2f} / p99.9 {lat_nodelay['p999']:.2f} / max {lat_nodelay['max']:.2f} ms")] if lat_nodelay else []),
         ("  the same, fsync left to the OS (as Kafka runs)", "<= 2 ms", f"p50 {lat_nofsync['p50']:.2f} / p99 {lat_nofsync['p99']:.2f} / p99.9 {lat_nofsync['p999']:.2f} / max {lat_nofsync['max']:.2f} ms"),
         ("  the disk: one 4 KiB write + sync (dd oflag=dsync, mean)", "-", f"{a.dsync_ms:.2f} ms"),
         ("end-to-end latency at 10k msg/s", "(p99 <= 2 ms)", f"p50 {e2e['p50']:.2f} / p99 {e2e['p99']:.2f} / p99.9 {e2e['p999']:.2f} / max {e2e['max']:.2f} ms"),
