@@ -51,6 +51,29 @@ public class PrimitiveTests
     }
 
     [Fact]
+    public void Record_field_varints_read_the_same_on_the_one_and_two_byte_fast_paths_and_beyond()
+    {
+        long[] values = [0, 1, -1, 63, -64, 64, -65, 8191, -8192, 8192, -8193, 1 << 20, int.MaxValue, int.MinValue];
+        foreach (var value in values)
+        {
+            using var writer = new ProtocolWriter();
+            writer.WriteVarint((int)value);
+            writer.WriteVarlong(value);
+            writer.WriteVarlong(value * 1_000_000_007L);
+            var reader = new global::Brook.Protocol.Records.SpanReader(writer.WrittenSpan);
+            Assert.Equal((int)value, reader.ReadVarint());
+            Assert.Equal(value, reader.ReadVarlong());
+            Assert.Equal(value * 1_000_000_007L, reader.ReadVarlong());
+            Assert.True(reader.End);
+        }
+        // Cut after a continuation byte: the fast paths must not read past the end.
+        Assert.Throws<ProtocolException>(() => new global::Brook.Protocol.Records.SpanReader(new byte[] { 0x80 }).ReadVarint());
+        Assert.Throws<ProtocolException>(() => new global::Brook.Protocol.Records.SpanReader(new byte[] { 0x80, 0x80 }).ReadVarint());
+        Assert.Throws<ProtocolException>(() => new global::Brook.Protocol.Records.SpanReader(new byte[] { 0x80 }).ReadVarlong());
+        Assert.Throws<ProtocolException>(() => new global::Brook.Protocol.Records.SpanReader(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0x7F }).ReadVarint());
+    }
+
+    [Fact]
     public void Overlong_varint_is_a_protocol_error()
     {
         var reader = new ProtocolReader(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01 });

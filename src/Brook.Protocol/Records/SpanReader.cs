@@ -29,6 +29,29 @@ internal ref struct SpanReader(ReadOnlySpan<byte> bytes)
 
     public int ReadVarint()
     {
+        // Most record fields (attributes, deltas, lengths under 64) fit in one byte, most others in two.
+        var bytes = _bytes;
+        var position = _position;
+        if ((uint)position < (uint)bytes.Length)
+        {
+            uint first = bytes[position];
+            if (first < 0x80)
+            {
+                _position = position + 1;
+                return (int)(first >> 1) ^ -(int)(first & 1);
+            }
+            if ((uint)(position + 1) < (uint)bytes.Length && bytes[position + 1] is var second && second < 0x80)
+            {
+                var twoBytes = (first & 0x7F) | ((uint)second << 7);
+                _position = position + 2;
+                return (int)(twoBytes >> 1) ^ -(int)(twoBytes & 1);
+            }
+        }
+        return ReadLongVarint();
+    }
+
+    private int ReadLongVarint()
+    {
         uint raw = 0;
         for (var shift = 0; shift < 35; shift += 7)
         {
@@ -41,6 +64,18 @@ internal ref struct SpanReader(ReadOnlySpan<byte> bytes)
     }
 
     public long ReadVarlong()
+    {
+        var bytes = _bytes;
+        var position = _position;
+        if ((uint)position < (uint)bytes.Length && bytes[position] is var first && first < 0x80)
+        {
+            _position = position + 1;
+            return (long)(first >> 1) ^ -(long)(first & 1);
+        }
+        return ReadLongVarlong();
+    }
+
+    private long ReadLongVarlong()
     {
         ulong raw = 0;
         for (var shift = 0; shift < 70; shift += 7)
