@@ -3,6 +3,7 @@ using Brook.Protocol.Messages;
 using Brook.Protocol.Records;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
+using static Brook.Broker.Tests.RawProduce;
 using ErrorCode = Brook.Protocol.ErrorCode;
 
 namespace Brook.Broker.Tests;
@@ -18,23 +19,8 @@ public sealed class IdempotenceTests : IDisposable
 
     private BrokerOptions DiskOptions() => new() { Listeners = ["PLAINTEXT://127.0.0.1:0"], DataDirectory = _dataDir };
 
-    private static byte[] Batch(long producerId, short epoch, int sequence, int count = 3)
-    {
-        using var builder = new RecordBatchBuilder { ProducerId = producerId, ProducerEpoch = epoch, BaseSequence = sequence };
-        for (var i = 0; i < count; i++)
-            builder.Append(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "k"u8.ToArray(), System.Text.Encoding.UTF8.GetBytes($"value-{sequence + i}"), []);
-        return builder.ToArray();
-    }
-
-    private static ProduceRequest Produce(string topic, byte[] records) => new()
-    {
-        Acks = -1,
-        TimeoutMs = 5000,
-        TopicData = [new ProduceRequest.TopicProduceData { Name = topic, PartitionData = [new ProduceRequest.PartitionProduceData { Index = 0, Records = records }] }],
-    };
-
     private static async Task<ProduceResponse.PartitionProduceResponse> ProduceAsync(RawClient client, string topic, byte[] records) =>
-        (await client.SendAsync<ProduceResponse>(Produce(topic, records), 9)).Responses[0].PartitionResponses[0];
+        (await client.SendAsync<ProduceResponse>(RawProduce.Request(topic, records), 9)).Responses[0].PartitionResponses[0];
 
     private static Task<InitProducerIdResponse> InitAsync(RawClient client, string? transactionalId = null, long producerId = -1, short epoch = -1, short version = 4) =>
         client.SendAsync<InitProducerIdResponse>(

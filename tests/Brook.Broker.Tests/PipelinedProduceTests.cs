@@ -1,5 +1,4 @@
 using Brook.Protocol.Messages;
-using Brook.Protocol.Records;
 using ErrorCode = Brook.Protocol.ErrorCode;
 
 namespace Brook.Broker.Tests;
@@ -18,21 +17,6 @@ public sealed class PipelinedProduceTests : IDisposable
         if (Directory.Exists(_dataDir)) Directory.Delete(_dataDir, recursive: true);
     }
 
-    private static byte[] Batch(int first, int count, long producerId = -1, short epoch = -1)
-    {
-        using var builder = new RecordBatchBuilder { ProducerId = producerId, ProducerEpoch = epoch, BaseSequence = producerId < 0 ? -1 : first };
-        for (var i = 0; i < count; i++)
-            builder.Append(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "k"u8.ToArray(), System.Text.Encoding.UTF8.GetBytes($"value-{first + i}"), []);
-        return builder.ToArray();
-    }
-
-    private static ProduceRequest Produce(string topic, byte[] records) => new()
-    {
-        Acks = -1,
-        TimeoutMs = 5000,
-        TopicData = [new ProduceRequest.TopicProduceData { Name = topic, PartitionData = [new ProduceRequest.PartitionProduceData { Index = 0, Records = records }] }],
-    };
-
     [Fact]
     public async Task Produce_requests_sent_back_to_back_take_effect_and_are_answered_in_order()
     {
@@ -50,8 +34,8 @@ public sealed class PipelinedProduceTests : IDisposable
         {
             // Alternate plain and idempotent batches; the idempotent sequences must arrive in order to be accepted.
             var idempotent = i % 2 == 1;
-            var batch = idempotent ? Batch(i / 2 * PerBatch, PerBatch, init.ProducerId, init.ProducerEpoch) : Batch(i / 2 * PerBatch, PerBatch);
-            sent.Add((await client.SendOnlyAsync(Produce(idempotent ? "piped-idempotent" : "piped", batch), 9), idempotent));
+            var batch = idempotent ? RawProduce.Batch(init.ProducerId, init.ProducerEpoch, i / 2 * PerBatch, PerBatch) : RawProduce.Batch(-1, -1, i / 2 * PerBatch, PerBatch);
+            sent.Add((await client.SendOnlyAsync(RawProduce.Request(idempotent ? "piped-idempotent" : "piped", batch), 9), idempotent));
         }
         // A request of another kind behind them sees all their effects.
         var listOffsets = await client.SendOnlyAsync(new ListOffsetsRequest

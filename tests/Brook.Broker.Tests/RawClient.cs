@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using Brook.Protocol;
 using Brook.Protocol.Messages;
+using Brook.Protocol.Records;
 
 namespace Brook.Broker.Tests;
 
@@ -22,27 +23,8 @@ internal sealed class RawClient : IDisposable
     }
 
     public async Task<TResponse> SendAsync<TResponse>(IApiMessage request, short version)
-        where TResponse : IApiMessage, new()
-    {
-        var descriptor = ApiCatalog.All.Single(a => a.Key == request.ApiKey);
-        var correlationId = ++_correlationId;
-        using var writer = new ProtocolWriter();
-        writer.WriteInt32(0);
-        new RequestHeader { ApiKey = request.ApiKey, ApiVersion = version, CorrelationId = correlationId, ClientId = "raw" }
-            .Write(writer, descriptor.RequestHeaderVersion(version));
-        request.Write(writer, version);
-        writer.PatchInt32(0, writer.Length - 4);
-        await SendRawAsync(writer.WrittenMemory);
-
-        var frame = await ReadFrameAsync() ?? throw new IOException("The broker closed the connection.");
-        var reader = new ProtocolReader(frame);
-        var header = new ResponseHeader();
-        header.Read(ref reader, descriptor.ResponseHeaderVersion(version));
-        Assert.Equal(correlationId, header.CorrelationId);
-        var response = new TResponse();
-        response.Read(ref reader, version);
-        return response;
-    }
+        where TResponse : IApiMessage, new() =>
+        await ReceiveAsync<TResponse>(await SendOnlyAsync(request, version), version);
 
     /// <summary>Sends a request without waiting for its response (to pipeline several); returns its correlation id.</summary>
     public async Task<int> SendOnlyAsync(IApiMessage request, short version)
@@ -111,4 +93,28 @@ internal sealed class RawClient : IDisposable
     }
 
     public void Dispose() => _tcp.Dispose();
+}
+
+/// <summary>Produce requests built by hand for <see cref="RawClient"/>.</summary>
+internal static class RawProduce
+{
+    /// <summary>
+    /// A batch of <paramref name="count"/> records (key "k", values value-N from <paramref name="sequence"/>); idempotent
+    /// with that base sequence when <paramref name="producerId"/> is set, else a plain batch.
+    /// </summary>
+    public static byte[] Batch(long producerId, short epoch, int sequence, int count = 3)
+    {
+        using var builder = new RecordBatchBuilder { ProducerId = producerId, ProducerEpoch = epoch, BaseSequence = producerId < 0 ? -1 : sequence };
+        for (var i = 0; i < count; i++)
+            builder.Append(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "k"u8.ToArray(), System.Text.Encoding.UTF8.GetBytes($"value-{sequence + i}"), []);
+        return builder.ToArray();
+    }
+
+    /// <summary>acks=all to partition 0 of <paramref name="topic"/>.</summary>
+    public static ProduceRequest Request(string topic, byte[] records) => new()
+    {
+        Acks = -1,
+        TimeoutMs = 5000,
+        TopicData = [new ProduceRequest.TopicProduceData { Name = topic, PartitionData = [new ProduceRequest.PartitionProduceData { Index = 0, Records = records }] }],
+    };
 }

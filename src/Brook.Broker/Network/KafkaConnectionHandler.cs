@@ -130,7 +130,7 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
         catch (ConnectionResetException)
         {
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or ChannelClosedException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {
             LogConnectionFault(info.Id, ex.Message);
         }
@@ -169,7 +169,7 @@ public sealed partial class KafkaConnectionHandler : ConnectionHandler
                 state.ReadIdle.CancelAfter(_limits.IdleTimeout);
                 if (!await ReadExactlyAsync(input, request.Frame.AsMemory(0, size), state.Reading).ConfigureAwait(false)) return;
                 state.ReadIdle.CancelAfter(Timeout.InfiniteTimeSpan);
-                var produce = !info.Session.ExpectsRawSaslToken && size >= 2 && BinaryPrimitives.ReadInt16BigEndian(request.Frame) == ApiKeys.Produce;
+                var produce = !info.Session.ExpectsRawSaslToken && RequestHeader.Peek(request.Frame.AsSpan(0, size)).ApiKey == ApiKeys.Produce;
                 // Only a produce may be handled while earlier produces wait for their fsync.
                 if (!produce && lastPipelined is not null) await lastPipelined.Written.Task.WaitAsync(state.Reading).ConfigureAwait(false);
                 lastPipelined = null;
