@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test project and prints a closing "N passed, N failed, N skipped" line. Extra arguments go to dotnet test.
+# First it installs the external clients the tests drive (scripts/setup-test-deps.sh: quick when they are already there).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+if [ "${BROOK_SKIP_TEST_DEPS:-}" != "1" ]; then
+  bash scripts/setup-test-deps.sh || { echo "scripts/setup-test-deps.sh failed: the tests need kcat, node with kafkajs and chromium"; exit 1; }
+fi
 results="$(mktemp -d)"
 dotnet test Brook.slnx --logger "trx;LogFilePrefix=brook" --results-directory "$results" "$@"
 status=$?
