@@ -143,7 +143,10 @@ public sealed class ScramSaslServer : SaslServer
         var attributes = withoutProof.Split(',');
         if (attributes.Length < 2 || attributes[0] != "c=" + Convert.ToBase64String(Encoding.UTF8.GetBytes(_gs2Header!)))
             return Fail(InvalidCredentials, "channel binding attribute does not repeat the GS2 header");
-        if (attributes[1] != "r=" + _nonce) return Fail(InvalidCredentials, "nonce does not match");
+        // librdkafka before 2.6.1 repeats the client nonce in front of the full nonce; Kafka (3.8.1+) accepts a nonce that ends
+        // with the full one, so every librdkafka in the field can log in. The proof still covers the message as sent.
+        if (!attributes[1].StartsWith("r=", StringComparison.Ordinal) || !attributes[1].EndsWith(_nonce!, StringComparison.Ordinal))
+            return Fail(InvalidCredentials, "nonce does not match");
         byte[] proof;
         try
         {

@@ -39,6 +39,21 @@ public sealed class ScramTests
         Assert.Equal("v=" + Convert.ToBase64String(serverSignature), Encoding.UTF8.GetString(step.Response));
     }
 
+    [Theory]
+    [InlineData(ScramMechanism.ScramSha256)]
+    [InlineData(ScramMechanism.ScramSha512)]
+    public void A_client_final_nonce_that_repeats_the_client_nonce_is_accepted_as_Kafka_accepts_it(ScramMechanism mechanism)
+    {
+        var credential = Scram.FromPassword(mechanism, "s3cret", 4096);
+        var server = new ScramSaslServer(mechanism, user => user == "alice" ? credential : null);
+        var (step, serverSignature) = Exchange(server, mechanism, "alice", "s3cret", repeatClientNonce: true);
+        Assert.True(step.IsComplete, step.LogReason);
+        Assert.Equal("v=" + Convert.ToBase64String(serverSignature), Encoding.UTF8.GetString(step.Response));
+
+        var wrong = Exchange(new ScramSaslServer(mechanism, user => user == "alice" ? credential : null), mechanism, "alice", "other", repeatClientNonce: true).Step;
+        Assert.True(wrong.IsFailure);
+    }
+
     [Fact]
     public void Wrong_password_unknown_user_and_foreign_authorization_id_fail_without_telling_which()
     {
@@ -121,7 +136,7 @@ public sealed class ScramTests
     }
 
     /// <summary>The client side of RFC 5802, written from the RFC, for the round trip.</summary>
-    private static (SaslStep Step, byte[] ServerSignature) Exchange(ScramSaslServer server, ScramMechanism mechanism, string saslName, string password)
+    private static (SaslStep Step, byte[] ServerSignature) Exchange(ScramSaslServer server, ScramMechanism mechanism, string saslName, string password, bool repeatClientNonce = false)
     {
         const string clientNonce = "fyko+d2lbbFgONRv9qkxdawL";
         var clientFirstBare = $"n={saslName},r={clientNonce}";
@@ -132,7 +147,8 @@ public sealed class ScramTests
         Assert.StartsWith(clientNonce, attributes["r"], StringComparison.Ordinal);
         var salted = Scram.SaltedPassword(mechanism, password, Convert.FromBase64String(attributes["s"]), int.Parse(attributes["i"], System.Globalization.CultureInfo.InvariantCulture));
         var clientKey = Scram.Hmac(mechanism, salted, "Client Key"u8);
-        var withoutProof = $"c=biws,r={attributes["r"]}";
+        // librdkafka before 2.6.1 sends the client nonce again in front of the full nonce.
+        var withoutProof = $"c=biws,r={(repeatClientNonce ? clientNonce : "")}{attributes["r"]}";
         var authMessage = Encoding.UTF8.GetBytes($"{clientFirstBare},{serverFirst},{withoutProof}");
         var signature = Scram.Hmac(mechanism, Scram.Hash(mechanism, clientKey), authMessage);
         var proof = clientKey.Zip(signature, (k, s) => (byte)(k ^ s)).ToArray();
