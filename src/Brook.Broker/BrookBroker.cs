@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Brook.Broker.Configuration;
 using Brook.Broker.Groups;
 using Brook.Broker.Handlers;
 using Brook.Broker.Network;
@@ -114,7 +115,15 @@ public sealed class BrookBroker : IAsyncDisposable
         var node = CreateNode(options);
         // Storage is opened (and recovered) before any connection is accepted.
         var store = await StorageFactory.OpenAsync(options, TimeProvider.System, cancellationToken).ConfigureAwait(false);
-        AddBrokerServices(builder.Services, options, node, store);
+        var config = new BrokerConfig(StorageFactory.EffectiveBrokerConfigs(options),
+            options.InMemory ? DynamicBrokerConfigStore.InMemory() : DynamicBrokerConfigStore.Open(options.DataDirectory), DiskLogStore.BrookBrokerDefaults.Keys);
+        // Dynamic broker configs stored by an earlier run are in force before any client is served.
+        if (config.Dynamic.ClusterDefaults.Count + config.Dynamic.Broker.Count > 0)
+        {
+            await store.UpdateBrokerConfigsAsync(config.Values, cancellationToken).ConfigureAwait(false);
+            limits.Reconfigure(config.Values, options);
+        }
+        AddBrokerServices(builder.Services, options, node, store, config);
         builder.Services.AddSingleton(limits);
         builder.Services.AddSingleton(new RequestMemoryPool(limits.QueuedMaxRequestBytes));
         AddSecurityServices(builder.Services, options, security);
@@ -145,11 +154,12 @@ public sealed class BrookBroker : IAsyncDisposable
         return broker;
     }
 
-    internal static void AddBrokerServices(IServiceCollection services, BrokerOptions options, BrokerNode node, ILogStore store)
+    internal static void AddBrokerServices(IServiceCollection services, BrokerOptions options, BrokerNode node, ILogStore store, BrokerConfig config)
     {
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(new BrokerConfig(StorageFactory.EffectiveBrokerConfigs(options)));
+        services.AddSingleton(config);
+        services.AddSingleton<BrokerConfigChanges>();
         services.AddSingleton(node);
         services.AddSingleton(store);
         services.AddSingleton<TopicService>();

@@ -47,6 +47,7 @@ public sealed class DiskLogStore : ILogStore, ILogMaintenance
     private readonly string _topicsDirectory;
     private ImmutableDictionary<string, TopicEntry> _topics = ImmutableDictionary.Create<string, TopicEntry>(StringComparer.Ordinal);
     private Task _background = Task.CompletedTask;
+    private ImmutableDictionary<string, string> _brokerConfigs;
     private int _disposed;
 
     private DiskLogStore(DiskLogStoreOptions options)
@@ -55,7 +56,7 @@ public sealed class DiskLogStore : ILogStore, ILogMaintenance
         TimeProvider = options.TimeProvider;
         var merged = new Dictionary<string, string>(BrookBrokerDefaults, StringComparer.Ordinal);
         foreach (var (name, value) in options.BrokerConfigs) merged[name] = value;
-        BrokerConfigs = merged.ToImmutableDictionary(StringComparer.Ordinal);
+        _brokerConfigs = merged.ToImmutableDictionary(StringComparer.Ordinal);
         var errors = TopicConfigs.ValidateBrokerDefaults(BrokerConfigs);
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors.Select(e => e.Message)), nameof(options));
         Handles = new FileHandleCache(options.MaxOpenReadHandles);
@@ -71,7 +72,27 @@ public sealed class DiskLogStore : ILogStore, ILogMaintenance
     public TimeProvider TimeProvider { get; }
 
     /// <summary>Effective broker-level settings (Brook defaults overlaid with the configured ones).</summary>
-    public IReadOnlyDictionary<string, string> BrokerConfigs { get; }
+    public IReadOnlyDictionary<string, string> BrokerConfigs => Volatile.Read(ref _brokerConfigs);
+
+    public async ValueTask UpdateBrokerConfigsAsync(IReadOnlyDictionary<string, string> brokerConfigs, CancellationToken cancellationToken = default)
+    {
+        var merged = new Dictionary<string, string>(BrookBrokerDefaults, StringComparer.Ordinal);
+        foreach (var (name, value) in brokerConfigs) merged[name] = value;
+        await _topicsLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Volatile.Write(ref _brokerConfigs, merged.ToImmutableDictionary(StringComparer.Ordinal));
+            foreach (var entry in _topics.Values)
+            {
+                var config = LogConfig.Create(BrokerConfigs, entry.Metadata.Configs);
+                foreach (var partition in entry.Partitions) partition.Config = config;
+            }
+        }
+        finally
+        {
+            _topicsLock.Release();
+        }
+    }
 
     internal FileHandleCache Handles { get; }
 

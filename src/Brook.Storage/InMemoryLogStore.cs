@@ -18,6 +18,7 @@ public sealed class InMemoryLogStore : ILogStore, ILogMaintenance
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _background = Task.CompletedTask;
     private int _disposed;
+    private IReadOnlyDictionary<string, string> _brokerConfigs;
     private ImmutableDictionary<string, TopicEntry> _topics = ImmutableDictionary.Create<string, TopicEntry>(StringComparer.Ordinal);
 
     /// <param name="timeProvider">Clock for producer expiry, retention and compaction; the system clock when null.</param>
@@ -28,14 +29,28 @@ public sealed class InMemoryLogStore : ILogStore, ILogMaintenance
         TimeSpan? backgroundInterval = null)
     {
         _timeProvider = timeProvider ?? TimeProvider.System;
-        BrokerConfigs = brokerConfigs ?? ImmutableDictionary<string, string>.Empty;
+        _brokerConfigs = brokerConfigs ?? ImmutableDictionary<string, string>.Empty;
         var errors = TopicConfigs.ValidateBrokerDefaults(BrokerConfigs);
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors.Select(e => e.Message)), nameof(brokerConfigs));
         _producerIdExpirationMs = (long)(producerIdExpiration ?? ProducerStateManager.DefaultExpiration).TotalMilliseconds;
         if (backgroundInterval is { } interval) _background = RunBackgroundAsync(interval);
     }
 
-    public IReadOnlyDictionary<string, string> BrokerConfigs { get; }
+    public IReadOnlyDictionary<string, string> BrokerConfigs => Volatile.Read(ref _brokerConfigs);
+
+    public ValueTask UpdateBrokerConfigsAsync(IReadOnlyDictionary<string, string> brokerConfigs, CancellationToken cancellationToken = default)
+    {
+        lock (_topicsLock)
+        {
+            Volatile.Write(ref _brokerConfigs, new Dictionary<string, string>(brokerConfigs, StringComparer.Ordinal));
+            foreach (var entry in _topics.Values)
+            {
+                var config = LogConfig.Create(BrokerConfigs, entry.Metadata.Configs);
+                foreach (var partition in entry.Partitions) partition.Config = config;
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
 
     public IReadOnlyList<ConfigEntry> DescribeTopicConfigs(string topic) =>
         GetTopic(topic) is { } metadata ? TopicConfigs.Describe(BrokerConfigs, metadata.Configs) : [];

@@ -33,6 +33,12 @@ public interface ILogStore : IAsyncDisposable
     IPartitionLog? GetPartition(string topic, int partition);
 
     /// <summary>
+    /// Replaces the broker-level settings topics fall back to (log.retention.hours, message.max.bytes, ...), as a dynamic
+    /// broker config change does; every partition's effective config follows at once. Values are already validated.
+    /// </summary>
+    ValueTask UpdateBrokerConfigsAsync(IReadOnlyDictionary<string, string> brokerConfigs, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Every topic config with its effective value and source (topic override, broker setting or Kafka default) for
     /// DescribeConfigs; empty when the topic does not exist.
     /// </summary>

@@ -10,6 +10,8 @@ public enum ConfigValueType
     Double,
     String,
     List,
+    Short,
+    Password,
 }
 
 /// <summary>Where an effective config value came from; numeric values are Kafka's DescribeConfigs source codes.</summary>
@@ -17,6 +19,12 @@ public enum ConfigSource
 {
     /// <summary>Set on the topic (DYNAMIC_TOPIC_CONFIG).</summary>
     Topic = 1,
+
+    /// <summary>Set at run time for this broker (DYNAMIC_BROKER_CONFIG).</summary>
+    DynamicBroker = 2,
+
+    /// <summary>Set at run time as the cluster-wide default (DYNAMIC_DEFAULT_BROKER_CONFIG).</summary>
+    DynamicDefaultBroker = 3,
 
     /// <summary>Set in the broker's configuration (STATIC_BROKER_CONFIG).</summary>
     Broker = 4,
@@ -221,26 +229,44 @@ public static class TopicConfigs
 
     /// <summary>
     /// The effective value of every topic config with its source: the topic's override, else the first broker synonym
-    /// set in <paramref name="brokerConfigs"/> (converted to the topic unit), else Kafka's default.
+    /// set in <paramref name="brokerConfigs"/> (converted to the topic unit), else Kafka's default. Synonyms are listed as
+    /// Kafka lists them: the topic's override, then each broker-level name in precedence order with every layer that sets
+    /// it (<paramref name="brokerLayers"/>; by default a value in <paramref name="brokerConfigs"/> is a static broker
+    /// config), then the default under the broker name that carries it (log.retention.hours for retention.ms).
     /// </summary>
-    public static IReadOnlyList<ConfigEntry> Describe(IReadOnlyDictionary<string, string> brokerConfigs, IReadOnlyDictionary<string, string> topicConfigs)
+    public static IReadOnlyList<ConfigEntry> Describe(IReadOnlyDictionary<string, string> brokerConfigs, IReadOnlyDictionary<string, string> topicConfigs,
+        Func<string, IEnumerable<ConfigSynonymEntry>>? brokerLayers = null)
     {
+        brokerLayers ??= name => brokerConfigs.TryGetValue(name, out var value) ? [new ConfigSynonymEntry(name, value, ConfigSource.Broker)] : [];
         var entries = new List<ConfigEntry>(Definitions.Length);
         foreach (var definition in Definitions)
         {
             var synonyms = new List<ConfigSynonymEntry>();
             if (topicConfigs.TryGetValue(definition.Name, out var topicValue)) synonyms.Add(new ConfigSynonymEntry(definition.Name, topicValue, ConfigSource.Topic));
+            var defaultHolder = DefaultHolder(definition);
             foreach (var synonym in definition.BrokerSynonyms)
             {
-                if (brokerConfigs.TryGetValue(synonym.Name, out var brokerValue)) synonyms.Add(new ConfigSynonymEntry(synonym.Name, brokerValue, ConfigSource.Broker));
+                synonyms.AddRange(brokerLayers(synonym.Name));
+                if (synonym == defaultHolder) synonyms.Add(new ConfigSynonymEntry(synonym.Name, FromTopicUnit(definition.DefaultValue, synonym), ConfigSource.Default));
             }
-            synonyms.Add(new ConfigSynonymEntry(definition.Name, definition.DefaultValue, ConfigSource.Default));
-            var winner = synonyms[0];
-            var value = winner.Source == ConfigSource.Broker ? ToTopicUnit(definition, winner.Name, winner.Value) : winner.Value;
+            var winner = synonyms.Count > 0 ? synonyms[0] : new ConfigSynonymEntry(definition.Name, definition.DefaultValue, ConfigSource.Default);
+            var value = winner.Source == ConfigSource.Topic ? winner.Value
+                : winner.Source == ConfigSource.Default ? definition.DefaultValue
+                : ToTopicUnit(definition, winner.Name, winner.Value);
             entries.Add(new ConfigEntry(definition.Name, value, winner.Source, definition.Type, definition.Documentation, synonyms));
         }
         return entries;
     }
+
+    /// <summary>The broker-level name Kafka gives a topic config's default under: the hours variant when there is one, else the only synonym.</summary>
+    public static BrokerSynonym? DefaultHolder(ConfigDefinition definition) =>
+        definition.BrokerSynonyms.FirstOrDefault(s => s.Multiplier == HourMs)
+        ?? (definition.BrokerSynonyms.Count == 1 && definition.BrokerSynonyms[0].Multiplier == 1 ? definition.BrokerSynonyms[0] : null);
+
+    private static string FromTopicUnit(string value, BrokerSynonym synonym) =>
+        synonym.Multiplier == 1 || !long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) || number < 0
+            ? value
+            : (number / synonym.Multiplier).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The effective value of one config as a string (see <see cref="Describe"/> for precedence).</summary>
     internal static string EffectiveValue(ConfigDefinition definition, IReadOnlyDictionary<string, string> brokerConfigs, IReadOnlyDictionary<string, string> topicConfigs)

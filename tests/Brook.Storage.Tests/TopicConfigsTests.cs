@@ -112,7 +112,30 @@ public sealed class TopicConfigsTests
         Assert.Equal(("2048", ConfigSource.Topic), (entries["segment.bytes"].Value, entries["segment.bytes"].Source));
         Assert.Equal(("3600000", ConfigSource.Broker), (entries["retention.ms"].Value, entries["retention.ms"].Source));
         Assert.Equal(("delete", ConfigSource.Default), (entries["cleanup.policy"].Value, entries["cleanup.policy"].Source));
-        Assert.Equal(["segment.bytes", "log.segment.bytes", "segment.bytes"], Synonyms(entries["segment.bytes"], new Dictionary<string, string> { ["log.segment.bytes"] = "1" }, topic));
+        // As Kafka: the default is listed under the broker name that carries it, not under the topic config's own name.
+        Assert.Equal(["segment.bytes", "log.segment.bytes", "log.segment.bytes"], Synonyms(entries["segment.bytes"], new Dictionary<string, string> { ["log.segment.bytes"] = "1" }, topic));
+    }
+
+    [Fact]
+    public void Synonyms_name_the_broker_settings_a_topic_config_falls_back_to_with_their_sources()
+    {
+        var unset = TopicConfigs.Describe(new Dictionary<string, string>(), None).Single(e => e.Name == "retention.ms");
+        Assert.Equal(("604800000", ConfigSource.Default), (unset.Value, unset.Source));
+        Assert.Equal([("log.retention.hours", "168", ConfigSource.Default)], unset.Synonyms.Select(s => (s.Name, s.Value, s.Source)));
+
+        var layered = TopicConfigs.Describe(new Dictionary<string, string> { ["log.retention.minutes"] = "30" }, new Dictionary<string, string> { ["retention.ms"] = "1000" })
+            .Single(e => e.Name == "retention.ms");
+        Assert.Equal(("1000", ConfigSource.Topic), (layered.Value, layered.Source));
+        Assert.Equal([("retention.ms", "1000", ConfigSource.Topic), ("log.retention.minutes", "30", ConfigSource.Broker), ("log.retention.hours", "168", ConfigSource.Default)],
+            layered.Synonyms.Select(s => (s.Name, s.Value, s.Source)));
+
+        var jitter = TopicConfigs.Describe(new Dictionary<string, string>(), None).Single(e => e.Name == "segment.jitter.ms");
+        Assert.Equal([("log.roll.jitter.hours", "0", ConfigSource.Default)], jitter.Synonyms.Select(s => (s.Name, s.Value, s.Source)));
+
+        // A topic config with no broker-level name has no synonyms, and its default as the value.
+        var throttled = TopicConfigs.Describe(new Dictionary<string, string>(), None).Single(e => e.Name == "leader.replication.throttled.replicas");
+        Assert.Equal(("", ConfigSource.Default), (throttled.Value, throttled.Source));
+        Assert.Empty(throttled.Synonyms);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Brook.Broker.Configuration;
 using Brook.Broker.Security;
 using Brook.Broker.Topics;
 using Brook.Protocol;
@@ -5,8 +6,11 @@ using Brook.Protocol.Messages;
 
 namespace Brook.Broker.Handlers;
 
-/// <summary>AlterConfigs (key 33): replaces a topic's whole set of overrides. Broker configs are static (set at start). Needs ALTER_CONFIGS on the topic.</summary>
-public sealed class AlterConfigsHandler(TopicConfigChanges changes) : RequestHandler<AlterConfigsRequest, AlterConfigsResponse>
+/// <summary>
+/// AlterConfigs (key 33): replaces a topic's whole set of overrides, or the dynamic configs of this broker or of the
+/// cluster-wide default (empty name). Needs ALTER_CONFIGS on the topic or the cluster.
+/// </summary>
+public sealed class AlterConfigsHandler(TopicConfigChanges changes, BrokerConfigChanges brokerChanges) : RequestHandler<AlterConfigsRequest, AlterConfigsResponse>
 {
     protected override async ValueTask<AlterConfigsResponse?> HandleAsync(RequestContext context, AlterConfigsRequest request, CancellationToken cancellationToken)
     {
@@ -21,10 +25,10 @@ public sealed class AlterConfigsHandler(TopicConfigChanges changes) : RequestHan
                 result.ErrorMessage = "Not authorized to alter these configs.";
                 continue;
             }
-            if (resource.ResourceType != ConfigResourceType.Topic)
+            if (resource.ResourceType is not (ConfigResourceType.Topic or ConfigResourceType.Broker))
             {
                 result.ErrorCode = (short)ErrorCode.InvalidRequest;
-                result.ErrorMessage = "Only topic configs can be altered at run time; broker configs are read at start.";
+                result.ErrorMessage = $"Resource type {resource.ResourceType} has no configs that can be altered here.";
                 continue;
             }
             if (ConfigResources.HasDuplicateNames(resource.Configs.Select(c => c.Name)))
@@ -34,7 +38,9 @@ public sealed class AlterConfigsHandler(TopicConfigChanges changes) : RequestHan
                 continue;
             }
             var configs = resource.Configs.ToDictionary(c => c.Name, c => c.Value, StringComparer.Ordinal);
-            var (error, message) = await changes.ReplaceAsync(resource.ResourceName, configs, request.ValidateOnly, cancellationToken).ConfigureAwait(false);
+            var (error, message) = resource.ResourceType == ConfigResourceType.Broker
+                ? await brokerChanges.ReplaceAsync(resource.ResourceName, configs, request.ValidateOnly, cancellationToken).ConfigureAwait(false)
+                : await changes.ReplaceAsync(resource.ResourceName, configs, request.ValidateOnly, cancellationToken).ConfigureAwait(false);
             result.ErrorCode = (short)error;
             result.ErrorMessage = message;
         }

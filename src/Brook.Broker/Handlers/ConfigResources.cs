@@ -16,9 +16,11 @@ internal static class ConfigTypeCode
         Storage.ConfigValueType.Boolean => 1,
         Storage.ConfigValueType.String => 2,
         Storage.ConfigValueType.Int => 3,
+        Storage.ConfigValueType.Short => 4,
         Storage.ConfigValueType.Long => 5,
         Storage.ConfigValueType.Double => 6,
         Storage.ConfigValueType.List => 7,
+        Storage.ConfigValueType.Password => 9,
         _ => 0,
     };
 }

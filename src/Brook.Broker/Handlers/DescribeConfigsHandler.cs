@@ -1,4 +1,5 @@
 using System.Globalization;
+using Brook.Broker.Configuration;
 using Brook.Broker.Security;
 using Brook.Protocol;
 using Brook.Protocol.Messages;
@@ -7,8 +8,9 @@ using Brook.Storage;
 namespace Brook.Broker.Handlers;
 
 /// <summary>
-/// DescribeConfigs (key 32) for topics and the broker. v1: config sources and synonyms; v3: value types and
-/// documentation; v4: flexible. Needs DESCRIBE_CONFIGS on the topic, or on the cluster for broker configs.
+/// DescribeConfigs (key 32) for topics and the broker (its id: every broker config; the empty name: the cluster-wide
+/// dynamic defaults). v1: config sources and synonyms, listed only when asked for; v3: value types and documentation;
+/// v4: flexible. Needs DESCRIBE_CONFIGS on the topic, or on the cluster for broker configs.
 /// </summary>
 public sealed class DescribeConfigsHandler(ILogStore store, BrokerConfig config, BrokerNode node, BrokerOptions options, Network.ConnectionLimits limits)
     : RequestHandler<DescribeConfigsRequest, DescribeConfigsResponse>
@@ -46,7 +48,7 @@ public sealed class DescribeConfigsHandler(ILogStore store, BrokerConfig config,
                         result.ErrorMessage = $"This is broker {node.NodeId}.";
                         continue;
                     }
-                    entries = DescribeBroker(request);
+                    entries = DescribeBroker(request, clusterDefault: resource.ResourceName.Length == 0);
                     break;
                 default:
                     result.ErrorCode = (short)ErrorCode.InvalidRequest;
@@ -80,40 +82,74 @@ public sealed class DescribeConfigsHandler(ILogStore store, BrokerConfig config,
         return result;
     }
 
-    /// <summary>The broker's own settings plus the broker-level defaults of every topic config.</summary>
-    private IEnumerable<DescribeConfigsResponse.DescribeConfigsResourceResult> DescribeBroker(DescribeConfigsRequest request)
+    /// <summary>
+    /// This broker's configs (every setting Brook knows, with its effective value and where it comes from), or for the
+    /// empty name the cluster-wide dynamic defaults only, as Kafka describes them.
+    /// </summary>
+    private IEnumerable<DescribeConfigsResponse.DescribeConfigsResourceResult> DescribeBroker(DescribeConfigsRequest request, bool clusterDefault)
     {
-        var fixedEntries = new (string Name, string Value, bool ReadOnly, ConfigValueType Type)[]
+        if (clusterDefault)
         {
-            ("node.id", node.NodeId.ToString(CultureInfo.InvariantCulture), true, ConfigValueType.Int),
-            ("broker.id", node.NodeId.ToString(CultureInfo.InvariantCulture), true, ConfigValueType.Int),
-            ("listeners", string.Join(",", options.Listeners), true, ConfigValueType.String),
-            ("advertised.listeners", string.Join(",", node.AdvertisedListeners), true, ConfigValueType.String),
-            ("log.dirs", options.InMemory ? "" : options.DataDirectory, true, ConfigValueType.String),
-            ("auto.create.topics.enable", config.AutoCreateTopics ? "true" : "false", false, ConfigValueType.Boolean),
-            ("num.partitions", config.DefaultPartitions.ToString(CultureInfo.InvariantCulture), false, ConfigValueType.Int),
-            ("default.replication.factor", "1", true, ConfigValueType.Int),
-            ("socket.request.max.bytes", limits.MaxRequestBytes.ToString(CultureInfo.InvariantCulture), true, ConfigValueType.Int),
-            ("max.connections", limits.MaxConnections.ToString(CultureInfo.InvariantCulture), true, ConfigValueType.Int),
-            ("max.connections.per.ip", limits.MaxConnectionsPerIp.ToString(CultureInfo.InvariantCulture), true, ConfigValueType.Int),
-            ("queued.max.request.bytes", (limits.QueuedMaxRequestBytes == long.MaxValue ? -1 : limits.QueuedMaxRequestBytes).ToString(CultureInfo.InvariantCulture), true, ConfigValueType.Long),
-            ("connections.max.idle.ms", ((long)limits.IdleTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture), true, ConfigValueType.Long),
+            foreach (var (name, value) in config.Dynamic.ClusterDefaults.OrderBy(c => c.Key, StringComparer.Ordinal))
+            {
+                var definition = BrokerConfigDefinitions.Find(name);
+                var synonyms = new[] { new ConfigSynonymEntry(name, value, ConfigSource.DynamicDefaultBroker) };
+                yield return Describe(name, value, ConfigSource.DynamicDefaultBroker, definition, synonyms, request);
+            }
+            yield break;
+        }
+        var effective = RunningValues();
+        foreach (var definition in BrokerConfigDefinitions.All)
+        {
+            var synonyms = config.Layers(definition.Name).ToList();
+            if (definition.DefaultValue is { } fallback && synonyms.All(s => s.Source != ConfigSource.Default))
+                synonyms.Add(new ConfigSynonymEntry(definition.Name, fallback, ConfigSource.Default));
+            var source = synonyms.Count > 0 ? synonyms[0].Source : ConfigSource.Default;
+            if (effective.TryGetValue(definition.Name, out var running) && source == ConfigSource.Default && running.Static) source = ConfigSource.Broker;
+            var value = effective.TryGetValue(definition.Name, out var known) ? known.Value : synonyms.Count > 0 ? synonyms[0].Value : definition.DefaultValue;
+            yield return Describe(definition.Name, value, source, definition, synonyms, request);
+        }
+    }
+
+    /// <summary>Values the running broker took from its options or derived at start, not only from the config map.</summary>
+    private Dictionary<string, (string Value, bool Static)> RunningValues()
+    {
+        var id = node.NodeId.ToString(CultureInfo.InvariantCulture);
+        return new Dictionary<string, (string, bool)>(StringComparer.Ordinal)
+        {
+            ["node.id"] = (id, false),
+            ["broker.id"] = (id, false),
+            ["listeners"] = (string.Join(",", options.Listeners), true),
+            ["advertised.listeners"] = (string.Join(",", node.AdvertisedListeners), true),
+            ["log.dirs"] = (options.InMemory ? "" : options.DataDirectory, true),
+            ["socket.request.max.bytes"] = (limits.MaxRequestBytes.ToString(CultureInfo.InvariantCulture), false),
+            ["max.connections"] = (limits.MaxConnections.ToString(CultureInfo.InvariantCulture), false),
+            ["max.connections.per.ip"] = (limits.MaxConnectionsPerIp.ToString(CultureInfo.InvariantCulture), false),
+            ["queued.max.request.bytes"] = ((limits.QueuedMaxRequestBytes == long.MaxValue ? -1 : limits.QueuedMaxRequestBytes).ToString(CultureInfo.InvariantCulture), false),
+            ["connections.max.idle.ms"] = (((long)limits.IdleTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture), false),
         };
-        foreach (var (name, value, readOnly, type) in fixedEntries)
+    }
+
+    private static DescribeConfigsResponse.DescribeConfigsResourceResult Describe(string name, string? value, ConfigSource source, BrokerConfigDefinition? definition,
+        IReadOnlyList<ConfigSynonymEntry> synonyms, DescribeConfigsRequest request)
+    {
+        var sensitive = definition?.IsSensitive ?? false;
+        var result = new DescribeConfigsResponse.DescribeConfigsResourceResult
         {
-            var source = config.Get(name) is null ? ConfigSource.Default : ConfigSource.Broker;
-            var entry = Convert(new ConfigEntry(name, value, source, type, "", []), request);
-            entry.ReadOnly = readOnly;
-            yield return entry;
-        }
-        foreach (var definition in TopicConfigs.All)
+            Name = name,
+            Value = sensitive ? null : value,
+            ReadOnly = definition is null || !definition.IsDynamic,
+            IsDefault = source == ConfigSource.Default,
+            ConfigSource = (sbyte)source,
+            IsSensitive = sensitive,
+            ConfigType = ConfigTypeCode.From(definition?.Type ?? ConfigValueType.String),
+            Documentation = request.IncludeDocumentation ? definition?.Documentation : null,
+        };
+        if (request.IncludeSynonyms)
         {
-            var synonym = definition.BrokerSynonyms.FirstOrDefault(s => config.Get(s.Name) is not null)
-                ?? definition.BrokerSynonyms.FirstOrDefault(s => s.Multiplier == 1);
-            if (synonym is null) continue;
-            var set = config.Get(synonym.Name);
-            var value = set ?? definition.DefaultValue;
-            yield return Convert(new ConfigEntry(synonym.Name, value, set is null ? ConfigSource.Default : ConfigSource.Broker, definition.Type, definition.Documentation, []), request);
+            foreach (var s in synonyms)
+                result.Synonyms.Add(new DescribeConfigsResponse.DescribeConfigsSynonym { Name = s.Name, Value = sensitive ? null : s.Value, Source = (sbyte)s.Source });
         }
+        return result;
     }
 }

@@ -1,3 +1,4 @@
+using Brook.Broker.Configuration;
 using Brook.Broker.Security;
 using Brook.Broker.Topics;
 using Brook.Protocol;
@@ -5,8 +6,11 @@ using Brook.Protocol.Messages;
 
 namespace Brook.Broker.Handlers;
 
-/// <summary>IncrementalAlterConfigs (key 44): SET, DELETE, APPEND and SUBTRACT on topic configs. v1: flexible. Needs ALTER_CONFIGS on the topic.</summary>
-public sealed class IncrementalAlterConfigsHandler(TopicConfigChanges changes) : RequestHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>
+/// <summary>
+/// IncrementalAlterConfigs (key 44): SET, DELETE, APPEND and SUBTRACT on topic configs and on dynamic broker configs
+/// (this broker's id, or the empty name for the cluster-wide default). v1: flexible. Needs ALTER_CONFIGS on the topic or the cluster.
+/// </summary>
+public sealed class IncrementalAlterConfigsHandler(TopicConfigChanges changes, BrokerConfigChanges brokerChanges) : RequestHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>
 {
     protected override async ValueTask<IncrementalAlterConfigsResponse?> HandleAsync(RequestContext context, IncrementalAlterConfigsRequest request, CancellationToken cancellationToken)
     {
@@ -21,10 +25,10 @@ public sealed class IncrementalAlterConfigsHandler(TopicConfigChanges changes) :
                 result.ErrorMessage = "Not authorized to alter these configs.";
                 continue;
             }
-            if (resource.ResourceType != ConfigResourceType.Topic)
+            if (resource.ResourceType is not (ConfigResourceType.Topic or ConfigResourceType.Broker))
             {
                 result.ErrorCode = (short)ErrorCode.InvalidRequest;
-                result.ErrorMessage = "Only topic configs can be altered at run time; broker configs are read at start.";
+                result.ErrorMessage = $"Resource type {resource.ResourceType} has no configs that can be altered here.";
                 continue;
             }
             if (ConfigResources.HasDuplicateNames(resource.Configs.Select(c => c.Name)))
@@ -34,7 +38,9 @@ public sealed class IncrementalAlterConfigsHandler(TopicConfigChanges changes) :
                 continue;
             }
             var list = resource.Configs.Select(c => (c.Name, c.ConfigOperation, c.Value)).ToList();
-            var (error, message) = await changes.ApplyIncrementalAsync(resource.ResourceName, list, request.ValidateOnly, cancellationToken).ConfigureAwait(false);
+            var (error, message) = resource.ResourceType == ConfigResourceType.Broker
+                ? await brokerChanges.ApplyIncrementalAsync(resource.ResourceName, list, request.ValidateOnly, cancellationToken).ConfigureAwait(false)
+                : await changes.ApplyIncrementalAsync(resource.ResourceName, list, request.ValidateOnly, cancellationToken).ConfigureAwait(false);
             result.ErrorCode = (short)error;
             result.ErrorMessage = message;
         }

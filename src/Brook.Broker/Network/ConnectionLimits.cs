@@ -13,14 +13,16 @@ namespace Brook.Broker.Network;
 public sealed class ConnectionLimits
 {
     private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
-    private readonly Dictionary<IPAddress, int> _overrides;
+    private volatile Dictionary<IPAddress, int> _overrides;
+    private volatile int _maxConnections;
+    private volatile int _maxConnectionsPerIp;
     private int _open;
 
     public ConnectionLimits(BrokerOptions options)
     {
         var configs = options.Configs;
-        MaxConnections = Int(configs, "max.connections", options.MaxConnections, min: 1);
-        MaxConnectionsPerIp = Int(configs, "max.connections.per.ip", options.MaxConnectionsPerIp, min: 1);
+        _maxConnections = Int(configs, "max.connections", options.MaxConnections, min: 1);
+        _maxConnectionsPerIp = Int(configs, "max.connections.per.ip", options.MaxConnectionsPerIp, min: 1);
         MaxRequestBytes = Int(configs, "socket.request.max.bytes", options.MaxRequestBytes, min: 8);
         QueuedMaxRequestBytes = configs.TryGetValue("queued.max.request.bytes", out var queued)
             ? long.Parse(queued, NumberStyles.Integer, CultureInfo.InvariantCulture) is var q && q > 0 ? q : long.MaxValue
@@ -33,10 +35,23 @@ public sealed class ConnectionLimits
     }
 
     /// <summary>Most Kafka connections open at once (max.connections).</summary>
-    public int MaxConnections { get; }
+    public int MaxConnections => _maxConnections;
 
     /// <summary>Most Kafka connections from one address (max.connections.per.ip), unless overridden for that address.</summary>
-    public int MaxConnectionsPerIp { get; }
+    public int MaxConnectionsPerIp => _maxConnectionsPerIp;
+
+    /// <summary>
+    /// Puts new values of the dynamic connection quotas in force (max.connections, max.connections.per.ip and its
+    /// overrides), as Kafka applies them: for new connections; open ones are kept.
+    /// </summary>
+    public void Reconfigure(IReadOnlyDictionary<string, string> configs, BrokerOptions options)
+    {
+        var copy = new Dictionary<string, string>(configs, StringComparer.Ordinal);
+        var overrides = ParseOverrides(copy.GetValueOrDefault("max.connections.per.ip.overrides") ?? "");
+        _maxConnections = Int(copy, "max.connections", options.MaxConnections, min: 1);
+        _maxConnectionsPerIp = Int(copy, "max.connections.per.ip", options.MaxConnectionsPerIp, min: 1);
+        _overrides = overrides;
+    }
 
     /// <summary>Largest request frame accepted (socket.request.max.bytes).</summary>
     public int MaxRequestBytes { get; }

@@ -35,12 +35,8 @@ public sealed class TopicConfigChanges(ILogStore store, BrokerConfig config)
                     case OpAppend or OpSubtract:
                         if (TopicConfigs.Find(name) is not { Type: ConfigValueType.List } definition)
                             throw new ConfigChangeException(ErrorCode.InvalidConfig, $"Config '{name}' is not a list; APPEND and SUBTRACT apply to lists only.");
-                        var items = (next.GetValueOrDefault(name) ?? (current.ContainsKey(name) ? current[name] : definition.DefaultValue))
-                            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
-                        var delta = (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                        if (op == OpAppend) items.AddRange(delta.Where(d => !items.Contains(d)));
-                        else items.RemoveAll(delta.Contains);
-                        next[name] = string.Join(",", items);
+                        // As Kafka: the topic's override, else the config's own default (not the broker's).
+                        next[name] = Configuration.ConfigOperations.Combine(next.GetValueOrDefault(name) ?? definition.DefaultValue, value, op);
                         break;
                     default:
                         throw new ConfigChangeException(ErrorCode.InvalidRequest, $"Unknown config operation {op}.");
