@@ -55,8 +55,11 @@ public sealed class ProduceHandler(PartitionWriter writer, BrokerMetrics metrics
             partitionResponse.BaseOffset = outcome.BaseOffset;
             partitionResponse.LogAppendTimeMs = outcome.LogAppendTime;
             partitionResponse.LogStartOffset = outcome.LogStartOffset;
-            if (outcome.BatchIndex is { } batchIndex && context.ApiVersion >= 8)
-                partitionResponse.RecordErrors.Add(new ProduceResponse.BatchIndexAndErrorMessage { BatchIndex = batchIndex, BatchIndexErrorMessage = outcome.Message });
+            if (outcome.RecordErrors is { } recordErrors && context.ApiVersion >= 8)
+            {
+                foreach (var error in recordErrors)
+                    partitionResponse.RecordErrors.Add(new ProduceResponse.BatchIndexAndErrorMessage { BatchIndex = error.BatchIndex, BatchIndexErrorMessage = error.Message });
+            }
         }
         return request.Acks == 0 ? null : response;
     }

@@ -5,10 +5,13 @@ using Brook.Storage;
 
 namespace Brook.Broker.Topics;
 
+/// <summary>One refused record of a produced batch, for the response's record_errors (KIP-467).</summary>
+public readonly record struct RecordErrorMessage(int BatchIndex, string Message);
+
 /// <summary>Result of appending one partition's records from a Produce request.</summary>
-public readonly record struct AppendOutcome(ErrorCode Error, string? Message, long BaseOffset, long LogAppendTime, long LogStartOffset, int? BatchIndex)
+public readonly record struct AppendOutcome(ErrorCode Error, string? Message, long BaseOffset, long LogAppendTime, long LogStartOffset, IReadOnlyList<RecordErrorMessage>? RecordErrors)
 {
-    public static AppendOutcome Fail(ErrorCode error, string? message = null, int? batchIndex = null) => new(error, message, -1, -1, -1, batchIndex);
+    public static AppendOutcome Fail(ErrorCode error, string? message = null, IReadOnlyList<RecordErrorMessage>? recordErrors = null) => new(error, message, -1, -1, -1, recordErrors);
 }
 
 /// <summary>
@@ -54,19 +57,21 @@ public sealed class PartitionWriter(ILogStore store, BrokerConfig config, TimePr
         if (acks == -1 && settings.MinInSyncReplicas > 1)
             return AppendOutcome.Fail(ErrorCode.NotEnoughReplicas, $"min.insync.replicas is {settings.MinInSyncReplicas} but only 1 replica exists.");
 
-        var validation = RecordBatchValidator.Validate(records, RecordValidationOptions.ForProduce(produceVersion, MaxDecompressedBatchBytes, settings.IsCompacted));
-        if (!validation.IsValid) return AppendOutcome.Fail(validation.ErrorCode, validation.Reason, 0);
+        // CreateTime timestamps are checked per record, so a refused one is named in the response (as are keyless records of a compacted topic).
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var createTime = settings.MessageTimestampType == TimestampType.CreateTime;
+        var minTimestamp = createTime ? SaturatingSubtract(now, settings.MessageTimestampBeforeMaxMs) : long.MinValue;
+        var maxTimestamp = createTime ? SaturatingAdd(now, settings.MessageTimestampAfterMaxMs) : long.MaxValue;
+        var validation = RecordBatchValidator.Validate(records,
+            RecordValidationOptions.ForProduce(produceVersion, MaxDecompressedBatchBytes, settings.IsCompacted, minTimestamp, maxTimestamp));
+        if (validation.RecordErrors is { Count: > 0 } refused) return RefusedRecords(validation, refused, topicName, partition, minTimestamp, maxTimestamp);
+        if (!validation.IsValid) return AppendOutcome.Fail(validation.ErrorCode, validation.Reason);
         // A transactional batch goes only to a partition its open transaction holds (Kafka's produce-side verification).
         if (validation.IsTransactional && validation.ProducerId >= 0
             && transactions.VerifyTransactionalProduce(validation.ProducerId, validation.ProducerEpoch, topicName, partition) is var txnError and not ErrorCode.None)
             return AppendOutcome.Fail(txnError, $"Producer {validation.ProducerId} epoch {validation.ProducerEpoch} has no open transaction holding {topicName}-{partition}.");
         if (validation.Bytes > settings.MaxMessageBytes)
-            return AppendOutcome.Fail(ErrorCode.MessageTooLarge, $"Record batch of {validation.Bytes} bytes exceeds max.message.bytes {settings.MaxMessageBytes}.", 0);
-
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        if (settings.MessageTimestampType == TimestampType.CreateTime && validation.MaxTimestamp >= 0
-            && (now - validation.MaxTimestamp > settings.MessageTimestampBeforeMaxMs || validation.MaxTimestamp - now > settings.MessageTimestampAfterMaxMs))
-            return AppendOutcome.Fail(ErrorCode.InvalidTimestamp, $"Timestamp {validation.MaxTimestamp} is outside the range the topic accepts around {now}.", 0);
+            return AppendOutcome.Fail(ErrorCode.MessageTooLarge, $"Record batch of {validation.Bytes} bytes exceeds max.message.bytes {settings.MaxMessageBytes}.");
 
         if (TargetCodec(settings.CompressionType) is { } target && target != validation.Compression)
             records = RecordBatchRecompressor.Recompress(records, target, MaxDecompressedBatchBytes);
@@ -95,6 +100,27 @@ public sealed class PartitionWriter(ILogStore store, BrokerConfig config, TimePr
             return AppendOutcome.Fail(ErrorCode.KafkaStorageError, ex.Message);
         }
     }
+
+    /// <summary>
+    /// Kafka's answer to a batch with refused records: every refused record's index and reason in record_errors, so the
+    /// producer fails those records and may retry the others, and a partition error message naming the first three.
+    /// </summary>
+    private static AppendOutcome RefusedRecords(RecordValidationResult validation, IReadOnlyList<RecordError> refused, string topic, int partition, long minTimestamp, long maxTimestamp)
+    {
+        var errors = refused.Select(e => new RecordErrorMessage(e.BatchIndex, e.Kind == RecordErrorKind.MissingKey
+            ? $"Compacted topic cannot accept message without key in topic partition {topic}-{partition}."
+            : $"Timestamp {e.Timestamp} of message with offset {e.BatchIndex} is out of range. The timestamp should be within [{minTimestamp}, {maxTimestamp}]")).ToList();
+        var message = validation.ErrorCode == ErrorCode.InvalidTimestamp
+            ? "One or more records have been rejected due to invalid timestamp"
+            : $"One or more records have been rejected due to {errors.Count} record errors in total, and only showing the first three errors at most: "
+              + $"[{string.Join(", ", errors.Take(3).Select(e => $"RecordError(batchIndex={e.BatchIndex}, message='{e.Message}')"))}]";
+        return AppendOutcome.Fail(validation.ErrorCode, message, errors);
+    }
+
+    // The bounds are often Long.MAX_VALUE ms (Kafka's "no limit"), so now - bound must not wrap around.
+    private static long SaturatingSubtract(long value, long amount) => amount >= 0 && value < long.MinValue + amount ? long.MinValue : value - amount;
+
+    private static long SaturatingAdd(long value, long amount) => amount >= 0 && value > long.MaxValue - amount ? long.MaxValue : value + amount;
 
     /// <summary>The codec a topic stores its batches in, or null when it keeps the producer's.</summary>
     private static CompressionType? TargetCodec(string compressionType) => compressionType switch

@@ -17,7 +17,21 @@ public enum RecordValidationOutcome
     UnsupportedCompression,
     /// <summary>The records would decompress beyond the configured limit (RECORD_TOO_LARGE).</summary>
     DecompressedTooLarge,
+    /// <summary>Records whose timestamps are outside the accepted range (INVALID_TIMESTAMP, with per-record errors).</summary>
+    InvalidTimestamp,
 }
+
+/// <summary>Why one record of a batch was refused (KIP-467 per-record errors).</summary>
+public enum RecordErrorKind
+{
+    /// <summary>A record without a key, where the topic is compacted.</summary>
+    MissingKey,
+    /// <summary>A CreateTime timestamp outside the topic's accepted range.</summary>
+    TimestampOutOfRange,
+}
+
+/// <summary>One refused record: its index in the batch, why, and its timestamp.</summary>
+public readonly record struct RecordError(int BatchIndex, RecordErrorKind Kind, long Timestamp);
 
 /// <summary>Limits and rules for <see cref="RecordBatchValidator"/>.</summary>
 public readonly record struct RecordValidationOptions(
@@ -25,14 +39,18 @@ public readonly record struct RecordValidationOptions(
     bool AllowZstd = true,
     bool RequireSingleBatch = true,
     bool AllowControlBatches = false,
-    bool RequireKeys = false)
+    bool RequireKeys = false,
+    long MinTimestamp = long.MinValue,
+    long MaxTimestamp = long.MaxValue)
 {
     /// <summary>
-    /// Produce request rules: zstd only from Produce version 7, exactly one batch per partition, and a key on every record
-    /// for a compacted topic (compaction keeps records by key, so a keyless one could never be cleaned).
+    /// Produce request rules: zstd only from Produce version 7, exactly one batch per partition, a key on every record
+    /// for a compacted topic (compaction keeps records by key, so a keyless one could never be cleaned), and record
+    /// timestamps within [<paramref name="minTimestamp"/>, <paramref name="maxTimestamp"/>] (the topic's CreateTime bounds).
     /// </summary>
-    public static RecordValidationOptions ForProduce(short produceVersion, int maxDecompressedBytes, bool compactedTopic = false) =>
-        new(maxDecompressedBytes, AllowZstd: produceVersion >= 7, RequireKeys: compactedTopic);
+    public static RecordValidationOptions ForProduce(short produceVersion, int maxDecompressedBytes, bool compactedTopic = false,
+        long minTimestamp = long.MinValue, long maxTimestamp = long.MaxValue) =>
+        new(maxDecompressedBytes, AllowZstd: produceVersion >= 7, RequireKeys: compactedTopic, MinTimestamp: minTimestamp, MaxTimestamp: maxTimestamp);
 }
 
 /// <summary>The outcome of validating a buffer of batches, with totals over the batches validated.</summary>
@@ -47,7 +65,8 @@ public readonly record struct RecordValidationResult(
     long ProducerId,
     short ProducerEpoch,
     int BaseSequence,
-    bool IsTransactional)
+    bool IsTransactional,
+    IReadOnlyList<RecordError>? RecordErrors = null)
 {
     public bool IsValid => Outcome == RecordValidationOutcome.Ok;
 
@@ -58,6 +77,7 @@ public readonly record struct RecordValidationResult(
         RecordValidationOutcome.Corrupt => ErrorCode.CorruptMessage,
         RecordValidationOutcome.UnsupportedCompression => ErrorCode.UnsupportedCompressionType,
         RecordValidationOutcome.DecompressedTooLarge => ErrorCode.MessageTooLarge,
+        RecordValidationOutcome.InvalidTimestamp => ErrorCode.InvalidTimestamp,
         _ => ErrorCode.InvalidRecord,
     };
 }
@@ -83,6 +103,13 @@ public static class RecordBatchValidator
                 var rest = records[position..];
                 var (outcome, reason, size) = ValidateBatch(rest, options, ref state, ref scratch);
                 if (outcome != RecordValidationOutcome.Ok) return state.Fail(outcome, reason);
+                if (state.RecordErrors is { } recordErrors)
+                {
+                    // Every record was read, so all refused ones are named (as Kafka does), not only the first.
+                    var outcomeForRecords = recordErrors.Any(e => e.Kind == RecordErrorKind.TimestampOutOfRange)
+                        ? RecordValidationOutcome.InvalidTimestamp : RecordValidationOutcome.InvalidRecord;
+                    return state.Fail(outcomeForRecords, $"{recordErrors.Count} of the batch's records were refused.");
+                }
                 position += size;
             }
             if (state.BatchCount == 0) return state.Fail(RecordValidationOutcome.InvalidRecord, "No record batch.");
@@ -166,9 +193,11 @@ public static class RecordBatchValidator
                 // Producers number records 0, 1, 2, ...; with the count check this also pins lastOffsetDelta.
                 if (record.OffsetDelta != parsed)
                     return (RecordValidationOutcome.InvalidRecord, $"Record {parsed} has offset delta {record.OffsetDelta}.", size);
-                if (options.RequireKeys && record.KeyIsNull)
-                    return (RecordValidationOutcome.InvalidRecord, $"Record {parsed} has no key; a compacted topic cannot accept a record without a key.", size);
-                maxTimestamp = Math.Max(maxTimestamp, baseTimestamp + record.TimestampDelta);
+                if (options.RequireKeys && record.KeyIsNull) state.AddRecordError(new RecordError(parsed, RecordErrorKind.MissingKey, baseTimestamp + record.TimestampDelta));
+                var timestamp = baseTimestamp + record.TimestampDelta;
+                if (timestamp < options.MinTimestamp || timestamp > options.MaxTimestamp)
+                    state.AddRecordError(new RecordError(parsed, RecordErrorKind.TimestampOutOfRange, timestamp));
+                maxTimestamp = Math.Max(maxTimestamp, timestamp);
                 parsed++;
             }
         }
@@ -195,6 +224,11 @@ public static class RecordBatchValidator
         private int _baseSequence;
         private bool _isTransactional;
 
+        /// <summary>Refused records found so far; allocated only when there is one.</summary>
+        public List<RecordError>? RecordErrors;
+
+        public void AddRecordError(RecordError error) => (RecordErrors ??= []).Add(error);
+
         public Totals()
         {
             _maxTimestamp = -1;
@@ -220,7 +254,7 @@ public static class RecordBatchValidator
         }
 
         public readonly RecordValidationResult Result(RecordValidationOutcome outcome, string? reason) => new(
-            outcome, reason, BatchCount, _recordCount, _maxTimestamp, _bytes, _compression, _producerId, _producerEpoch, _baseSequence, _isTransactional);
+            outcome, reason, BatchCount, _recordCount, _maxTimestamp, _bytes, _compression, _producerId, _producerEpoch, _baseSequence, _isTransactional, RecordErrors);
 
         public readonly RecordValidationResult Fail(RecordValidationOutcome outcome, string? reason) => Result(outcome, reason);
     }
