@@ -29,11 +29,13 @@ public sealed class BrookBroker : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ILogStore _store;
+    private readonly DataDirectoryLock? _dataLock;
 
-    private BrookBroker(WebApplication app, ILogStore store, BrokerNode node, TimeSpan startTime)
+    private BrookBroker(WebApplication app, ILogStore store, DataDirectoryLock? dataLock, BrokerNode node, TimeSpan startTime)
     {
         _app = app;
         _store = store;
+        _dataLock = dataLock;
         Node = node;
         StartTime = startTime;
     }
@@ -111,15 +113,34 @@ public sealed class BrookBroker : IAsyncDisposable
                 kestrel.Listen(http.Address, http.Port);
         });
         builder.WebHost.UseShutdownTimeout(options.ShutdownTimeout);
-        var node = CreateNode(options);
-        // Storage is opened (and recovered) before any connection is accepted.
-        var store = await StorageFactory.OpenAsync(options, TimeProvider.System, cancellationToken).ConfigureAwait(false);
-        AddBrokerServices(builder.Services, options, node, store);
-        builder.Services.AddSingleton(limits);
-        builder.Services.AddSingleton(new RequestMemoryPool(limits.QueuedMaxRequestBytes));
-        AddSecurityServices(builder.Services, options, security);
-
-        var app = builder.Build();
+        // The lock comes before anything in the directory is read or written: a second broker on it must not recover,
+        // write meta.properties or leave a clean-shutdown marker in a directory another broker is writing.
+        var dataLock = options.InMemory ? null : DataDirectoryLock.Acquire(options.DataDirectory);
+        ILogStore? store = null;
+        WebApplication app;
+        BrokerNode node;
+        try
+        {
+            node = CreateNode(options);
+            // Storage is opened (and recovered) before any connection is accepted.
+            store = await StorageFactory.OpenAsync(options, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            AddBrokerServices(builder.Services, options, node, store);
+            builder.Services.AddSingleton(limits);
+            builder.Services.AddSingleton(new RequestMemoryPool(limits.QueuedMaxRequestBytes));
+            AddSecurityServices(builder.Services, options, security);
+            app = builder.Build();
+        }
+        catch (Exception ex)
+        {
+            if (store is not null) await store.DisposeAsync().ConfigureAwait(false);
+            dataLock?.Dispose();
+            if (ex is IOException or UnauthorizedAccessException && !options.InMemory)
+            {
+                throw new FatalStartException(StartExitCode.DataDirectoryUnusable,
+                    $"cannot use the data directory {Path.GetFullPath(options.DataDirectory)}: {ex.Message.TrimEnd('.')}; give --data-dir a writable directory", ex);
+            }
+            throw;
+        }
         if (options.HttpListeners.Count > 0)
         {
             MapHttpEndpoints(app);
@@ -133,14 +154,16 @@ public sealed class BrookBroker : IAsyncDisposable
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch
+        catch (Exception ex)
         {
             await app.DisposeAsync().ConfigureAwait(false);
             await store.DisposeAsync().ConfigureAwait(false);
+            dataLock?.Dispose();
+            if (BindFailure(ex, security.Listeners, httpListeners) is { } fatal) throw fatal;
             throw;
         }
         node.AdvertisedListeners = ResolveAdvertised(options, listeners, app);
-        var broker = new BrookBroker(app, store, node, clock.Elapsed);
+        var broker = new BrookBroker(app, store, dataLock, node, clock.Elapsed);
         broker.HttpAddresses = BoundAddresses(app).Skip(listeners.Count).ToList();
         return broker;
     }
@@ -204,6 +227,37 @@ public sealed class BrookBroker : IAsyncDisposable
         File.WriteAllText(temp, $"version=1\nnode.id={node.NodeId}\ncluster.id={node.ClusterId}\n");
         File.Move(temp, path, overwrite: true);
         return node;
+    }
+
+    /// <summary>
+    /// Kestrel's bind failure as a start error naming the listener as it was configured: Kestrel names every endpoint
+    /// http://, Kafka listeners included, so the port tells which listener failed.
+    /// </summary>
+    private static FatalStartException? BindFailure(Exception ex, IReadOnlyList<BrokerListener> kafka, List<(System.Net.IPAddress Address, int Port)> http)
+    {
+        var socketError = ex switch
+        {
+            { InnerException: AddressInUseException } => "its port is in use",
+            { InnerException: System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressNotAvailable } } => "its address is not on this machine",
+            { InnerException: System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AccessDenied } } => "binding its port needs privileges",
+            { InnerException: System.Net.Sockets.SocketException socket } => socket.Message,
+            _ => null,
+        };
+        if (socketError is null || ex is not IOException) return null;
+        var failed = System.Text.RegularExpressions.Regex.Match(ex.Message, @"address https?://(?<address>\S+?):(?<port>\d+)");
+        var port = failed.Success ? int.Parse(failed.Groups["port"].Value, CultureInfo.InvariantCulture) : -1;
+        if (kafka.FirstOrDefault(l => l.Endpoint.Port == port && port != 0) is { } listener)
+        {
+            return new FatalStartException(StartExitCode.KafkaListenerUnavailable,
+                $"cannot listen on Kafka listener {listener.Endpoint}: {socketError}; stop what uses it or choose another with --listeners", ex);
+        }
+        if (http.Any(h => h.Port == port && port != 0))
+        {
+            return new FatalStartException(StartExitCode.HttpListenerUnavailable,
+                $"cannot listen on HTTP endpoint http://{failed.Groups["address"].Value}:{port} (console, /metrics, /health): {socketError}; "
+                + "choose another with --http http://127.0.0.1:PORT, or --http none", ex);
+        }
+        return new FatalStartException(StartExitCode.KafkaListenerUnavailable, $"cannot listen: {socketError} ({ex.Message.TrimEnd('.')}); check --listeners and --http", ex);
     }
 
     private static (System.Net.IPAddress Address, int Port) ParseHttpListener(string text)
@@ -276,6 +330,7 @@ public sealed class BrookBroker : IAsyncDisposable
             await _app.DisposeAsync().ConfigureAwait(false);
             // Last, after every request has finished: flushes and marks a clean shutdown.
             await _store.DisposeAsync().ConfigureAwait(false);
+            _dataLock?.Dispose();
         }
     }
 }

@@ -19,6 +19,9 @@ public sealed record ServerOptions(BrokerOptions Broker, bool ConsoleEnabled = t
     /// console.kafka.sasl.username, console.kafka.sasl.password, console.kafka.ssl.ca.location, ...; prefix removed).
     /// </summary>
     public IReadOnlyDictionary<string, string> ConsoleClient { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Log levels and format (logging.*, --log-level, --log-format).</summary>
+    public LoggingSettings Logging { get; init; } = new();
 }
 
 /// <summary>Starts a broker with the server's additions: the web console on the HTTP listeners unless turned off.</summary>

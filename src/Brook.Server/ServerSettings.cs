@@ -23,6 +23,9 @@ internal static class ServerSettings
                                        through a PLAINTEXT listener, or with console.kafka.sasl.mechanism/username/password
                                        through a SASL one (console.listener=NAME picks one)
           --in-memory                  keep nothing on disk
+          --log-level LEVEL            trace, debug, info (default), warn, error; per category with
+                                       --override logging.level.CATEGORY=LEVEL (e.g. logging.level.Brook.Broker.Groups=debug)
+          --log-format text|json       plain lines (default) or one JSON object per line
           --config FILE                Kafka-style .properties file or flat JSON of settings
           --override KEY=VALUE         set any broker config (repeatable), e.g. --override num.partitions=3
           --help                       show this text
@@ -34,6 +37,8 @@ internal static class ServerSettings
         """;
 
     private const string ConsolePrefix = "console.";
+
+    private const string LoggingPrefix = "logging.";
 
     private const string ConsoleClientPrefix = "console.kafka.";
 
@@ -82,6 +87,12 @@ internal static class ServerSettings
                 case "--in-memory":
                     cli["in.memory"] = "true";
                     break;
+                case "--log-level":
+                    cli[LoggingPrefix + "level"] = Next();
+                    break;
+                case "--log-format":
+                    cli[LoggingPrefix + "format"] = Next();
+                    break;
                 case "--config":
                     configFile = Next();
                     break;
@@ -120,7 +131,7 @@ internal static class ServerSettings
         options.HttpListeners = http == "none" ? [] : SplitList(http);
         options.InMemory = values.TryGetValue("in.memory", out var mem) && bool.TryParse(mem, out var inMemory) && inMemory;
         foreach (var (k, v) in values)
-            if (!ServerKeys.Contains(k) && !k.StartsWith(ConsolePrefix, StringComparison.Ordinal)) options.Configs[k] = v;
+            if (!ServerKeys.Contains(k) && !k.StartsWith(ConsolePrefix, StringComparison.Ordinal) && !k.StartsWith(LoggingPrefix, StringComparison.Ordinal)) options.Configs[k] = v;
         foreach (var l in options.Listeners.Concat(options.AdvertisedListeners)) _ = ListenerEndpoint.Parse(l); // fail early on typos
         _ = SecuritySettings.Parse(options); // listener protocols, SASL and authorizer settings (files are read at start)
         var console = values.GetValueOrDefault("console.enabled") ?? "true";
@@ -129,7 +140,25 @@ internal static class ServerSettings
         {
             ConsoleListener = values.GetValueOrDefault("console.listener"),
             ConsoleClient = ConsoleClientProperties(values),
+            Logging = LoggingSettingsFrom(values),
         };
+    }
+
+    /// <summary>logging.level, logging.level.CATEGORY and logging.format.</summary>
+    private static LoggingSettings LoggingSettingsFrom(Dictionary<string, string> values)
+    {
+        var settings = new LoggingSettings();
+        var categories = new Dictionary<string, Microsoft.Extensions.Logging.LogLevel>(StringComparer.Ordinal);
+        foreach (var (key, value) in values)
+        {
+            if (!key.StartsWith(LoggingPrefix, StringComparison.Ordinal)) continue;
+            if (key == LoggingPrefix + "level") settings = settings with { Level = ServerLogging.ParseLevel(value, key) };
+            else if (key == LoggingPrefix + "format") settings = settings with { Json = ServerLogging.ParseJson(value) };
+            else if (key.StartsWith(LoggingPrefix + "level.", StringComparison.Ordinal) && key.Length > LoggingPrefix.Length + 6)
+                categories[key[(LoggingPrefix.Length + 6)..]] = ServerLogging.ParseLevel(value, key);
+            else throw new ArgumentException($"Unknown logging setting '{key}' (logging.level, logging.level.CATEGORY, logging.format).");
+        }
+        return settings with { Categories = categories };
     }
 
     /// <summary>console.kafka.KEY settings: the console's client properties (librdkafka names). Other console.* keys are typos.</summary>
