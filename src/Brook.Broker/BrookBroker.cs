@@ -17,7 +17,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Prometheus;
 
 namespace Brook.Broker;
 
@@ -144,11 +143,6 @@ public sealed class BrookBroker : IAsyncDisposable
         if (options.HttpListeners.Count > 0)
         {
             MapHttpEndpoints(app);
-            // prometheus-net gives every histogram its own buckets (10 ms and up) unless told; ours say which they need.
-            Metrics.ConfigureMeterAdapter(o => o.ResolveHistogramBuckets = AdvisedBuckets);
-            // prometheus-net starts listening to meters at its first collection; collect once so nothing recorded
-            // before the first scrape is lost.
-            await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
         }
         try
         {
@@ -181,6 +175,7 @@ public sealed class BrookBroker : IAsyncDisposable
         services.AddSingleton<TopicConfigChanges>();
         services.AddSingleton<RequestDispatcher>();
         services.AddSingleton<BrokerMetrics>();
+        services.AddSingleton(CreateExporter);
         services.AddSingleton<Fetching.FetchSessionCache>();
         services.AddSingleton<BrokerTestHooks>();
         services.AddSingleton<GroupCoordinator>();
@@ -268,20 +263,41 @@ public sealed class BrookBroker : IAsyncDisposable
         return (endpoint.BindAddress, uri.Port);
     }
 
-    /// <summary>A histogram's advised bucket boundaries (sub-millisecond ones for request and flush times), else prometheus-net's.</summary>
-    private static double[] AdvisedBuckets(System.Diagnostics.Metrics.Instrument instrument) =>
-        instrument is System.Diagnostics.Metrics.Histogram<double> { Advice.HistogramBucketBoundaries: { } boundaries } ? [.. boundaries] : MeterAdapterOptions.DefaultHistogramBuckets;
+    /// <summary>
+    /// The broker's own instruments and storage's, plus .NET's runtime and ASP.NET Core's when metrics.runtime.enabled is
+    /// true (off by default: they are some 200 series few operators of a broker look at).
+    /// </summary>
+    private static PrometheusExporter CreateExporter(IServiceProvider services)
+    {
+        var own = services.GetRequiredService<BrokerMetrics>().Meter;
+        var runtime = services.GetRequiredService<BrokerConfig>().GetBool(MetricsRuntimeEnabled, fallback: false);
+        return new PrometheusExporter(instrument =>
+            ReferenceEquals(instrument.Meter, own)
+            || ReferenceEquals(instrument.Meter, StorageMetrics.Meter)
+            || (runtime && (instrument.Meter.Name is "System.Runtime" || instrument.Meter.Name.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal))));
+    }
+
+    /// <summary>The switch for .NET runtime and ASP.NET Core series on /metrics.</summary>
+    public const string MetricsRuntimeEnabled = "metrics.runtime.enabled";
 
     /// <summary>Prometheus text at /metrics; liveness and readiness for orchestrators.</summary>
     private static void MapHttpEndpoints(WebApplication app)
     {
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
-        _ = app.Services.GetRequiredService<BrokerMetrics>();
-        app.MapMetrics("/metrics");
-        app.MapGet("/health/live", () => Results.Text("live\n"));
-        app.MapGet("/health/ready", () => lifetime.ApplicationStarted.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested
+        // Created now, so it counts from the start rather than from the first scrape.
+        var exporter = app.Services.GetRequiredService<PrometheusExporter>();
+        app.MapGet("/metrics", async (HttpContext context) =>
+        {
+            var text = await exporter.ScrapeAsync(context.RequestAborted).ConfigureAwait(false);
+            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await context.Response.WriteAsync(text, context.RequestAborted).ConfigureAwait(false);
+        });
+        IResult Ready() => lifetime.ApplicationStarted.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested
             ? Results.Text("ready\n")
-            : Results.Text("not ready\n", statusCode: 503));
+            : Results.Text("not ready\n", statusCode: 503);
+        app.MapGet("/health/live", () => Results.Text("live\n"));
+        app.MapGet("/health/ready", Ready);
+        app.MapGet("/health", Ready);
         foreach (var endpoints in app.Services.GetServices<HttpEndpoints>()) endpoints.Map(app);
     }
 
