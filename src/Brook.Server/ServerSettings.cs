@@ -21,7 +21,8 @@ internal static class ServerSettings
           --http LIST                  HTTP endpoints for the console, /metrics and /health (default http://127.0.0.1:9080; "none" disables)
           --console true|false         serve the web console at / on the HTTP endpoints (default true); it connects
                                        through a PLAINTEXT listener, or with console.kafka.sasl.mechanism/username/password
-                                       through a SASL one (console.listener=NAME picks one)
+                                       through a SASL one (console.listener=NAME picks one); it answers to
+                                       localhost, loopback and bound addresses, and console.allowed.hosts=NAME,...
           --in-memory                  keep nothing on disk
           --log-level LEVEL            trace, debug, info (default), warn, error; per category with
                                        --override logging.level.CATEGORY=LEVEL (e.g. logging.level.Brook.Broker.Groups=debug)
@@ -139,6 +140,7 @@ internal static class ServerSettings
         return new ServerOptions(options, consoleEnabled)
         {
             ConsoleListener = values.GetValueOrDefault("console.listener"),
+            ConsoleAllowedHosts = values.TryGetValue("console.allowed.hosts", out var hosts) ? SplitList(hosts) : [],
             ConsoleClient = ConsoleClientProperties(values),
             Logging = LoggingSettingsFrom(values),
         };
@@ -167,9 +169,9 @@ internal static class ServerSettings
         var properties = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in values)
         {
-            if (!key.StartsWith(ConsolePrefix, StringComparison.Ordinal) || key is "console.enabled" or "console.listener") continue;
+            if (!key.StartsWith(ConsolePrefix, StringComparison.Ordinal) || key is "console.enabled" or "console.listener" or "console.allowed.hosts") continue;
             if (!key.StartsWith(ConsoleClientPrefix, StringComparison.Ordinal) || key.Length == ConsoleClientPrefix.Length)
-                throw new ArgumentException($"Unknown console setting '{key}' (console.enabled, console.listener, console.kafka.<client property>).");
+                throw new ArgumentException($"Unknown console setting '{key}' (console.enabled, console.listener, console.allowed.hosts, console.kafka.<client property>).");
             properties[key[ConsoleClientPrefix.Length..]] = value;
         }
         return properties;
