@@ -140,6 +140,7 @@ public sealed class BrookBroker : IAsyncDisposable
             }
             throw;
         }
+        if (store is DiskLogStore disk) LogRecovery(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Brook.Storage.Recovery"), disk.Recovery);
         if (options.HttpListeners.Count > 0)
         {
             MapHttpEndpoints(app);
@@ -222,6 +223,32 @@ public sealed class BrookBroker : IAsyncDisposable
         File.WriteAllText(temp, $"version=1\nnode.id={node.NodeId}\ncluster.id={node.ClusterId}\n");
         File.Move(temp, path, overwrite: true);
         return node;
+    }
+
+    /// <summary>A summary line of what opening the log found, and a warning for each repair (what was lost, where and why).</summary>
+    private static void LogRecovery(ILogger logger, RecoveryReport report)
+    {
+        foreach (var repair in report.Repairs)
+        {
+            if (repair.BytesDropped == 0)
+            {
+                logger.LogWarning("recovery: {Topic}-{Partition} segment {Segment}: {Reason}", repair.Topic, repair.Partition, repair.Segment, repair.Reason);
+                continue;
+            }
+            var lost = repair.ToOffset is { } last ? $"offsets {repair.FromOffset} to {last}" : $"offsets from {repair.FromOffset}";
+            logger.LogWarning("recovery: {Topic}-{Partition} segment {Segment}: dropped {Bytes} bytes ({Lost}): {Reason}",
+                repair.Topic, repair.Partition, repair.Segment, repair.BytesDropped, lost, repair.Reason);
+        }
+        if (report.CleanShutdown)
+        {
+            logger.LogInformation("recovery: clean shutdown, {Partitions} partitions opened without scanning in {Ms:F0} ms; {Repairs} repairs",
+                report.Partitions, report.Elapsed.TotalMilliseconds, report.Repairs.Count);
+        }
+        else
+        {
+            logger.LogInformation("recovery: no clean shutdown, {Segments} segments of {Partitions} partitions scanned in {Ms:F0} ms; {Repairs} repairs, {Bytes} bytes dropped",
+                report.SegmentsScanned, report.Partitions, report.Elapsed.TotalMilliseconds, report.Repairs.Count, report.TruncatedBytes);
+        }
     }
 
     /// <summary>
