@@ -371,9 +371,15 @@ public sealed class BrookBroker : IAsyncDisposable
         finally
         {
             await _app.DisposeAsync().ConfigureAwait(false);
-            // Last, after every request has finished: flushes and marks a clean shutdown.
-            await _store.DisposeAsync().ConfigureAwait(false);
-            _dataLock?.Dispose();
+            try
+            {
+                // Last, after every request has finished: flushes and marks a clean shutdown.
+                await _store.DisposeAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                _dataLock?.Dispose();
+            }
         }
     }
 }
