@@ -55,9 +55,7 @@ public sealed class DataDirectoryLock : IDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            handle.Dispose();
-            throw new FatalStartException(StartExitCode.DataDirectoryUnusable,
-                $"cannot write to the data directory {directory}: {ex.Message.TrimEnd('.')}; give --data-dir a writable directory", ex);
+            // The pid only serves the refusal message; a full disk must not keep the broker from restarting on its data.
         }
         return new DataDirectoryLock(handle);
     }
