@@ -99,4 +99,24 @@ public sealed class OperationalLogTests
         Assert.Contains(consumer.MemberId, rebalanced.Message, StringComparison.Ordinal);
         consumer.Close();
     }
+
+    [Fact]
+    public async Task A_consumer_protocol_assignment_is_logged_with_its_group_epoch_and_members()
+    {
+        var log = new LogCapture();
+        await using var broker = await BrookBroker.StartAsync(Options(), log.AddTo);
+        await Clients.CreateTopicAsync(broker, "reassigned", 2);
+        using var consumer = Clients.Consumer(broker, c =>
+        {
+            c.GroupId = "ops-848";
+            c.GroupProtocol = GroupProtocol.Consumer;
+        });
+        consumer.Subscribe("reassigned");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (consumer.Assignment.Count == 0 && DateTime.UtcNow < deadline) consumer.Consume(TimeSpan.FromMilliseconds(100));
+        var assigned = await log.WaitForAsync(l => l.Message.StartsWith("Group ops-848 (consumer protocol)", StringComparison.Ordinal), "for the assignment");
+        Assert.Matches(@"group epoch [1-9]\d* with 1 members, assignor \w+", assigned.Message);
+        Assert.Contains(consumer.MemberId, assigned.Message, StringComparison.Ordinal);
+        consumer.Close();
+    }
 }
