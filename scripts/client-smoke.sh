@@ -80,8 +80,10 @@ node tests/clients/node/smoke.js "$bootstrap" kafkajs-topic 500 || fail "kafkajs
 
 echo "== metrics and health"
 curl -sf "http://127.0.0.1:$http_port/health/ready" >/dev/null || fail "/health/ready"
+curl -sf "http://127.0.0.1:$http_port/health" >/dev/null || fail "/health"
 metrics="$(curl -sf "http://127.0.0.1:$http_port/metrics")" || fail "/metrics"
-grep -q '^brook_topic_messages_in{topic="kcat-lines"} 1000$' <<<"$metrics" || fail "/metrics does not count the 1000 kcat records"
+grep -q '^brook_topic_messages_in_total{topic="kcat-lines"} 1000$' <<<"$metrics" || fail "/metrics does not count the 1000 kcat records"
+promtool check metrics <<<"$metrics" || fail "promtool check metrics finds problems in /metrics"
 
 echo "== restart keeps the data"
 kill -TERM "$pid"; wait "$pid" || true; pid=""

@@ -47,7 +47,7 @@ public sealed record ListenerEndpoint(string Name, string Host, int Port)
     public static ListenerEndpoint Parse(string text)
     {
         var sep = text.IndexOf("://", StringComparison.Ordinal);
-        if (sep <= 0) throw new FormatException($"Listener '{text}' must look like NAME://HOST:PORT.");
+        if (sep <= 0) throw new FormatException($"Listener '{text}' must look like NAME://HOST:PORT, e.g. PLAINTEXT://{text}.");
         var name = text[..sep];
         var rest = text[(sep + 3)..];
         var colon = rest.LastIndexOf(':');

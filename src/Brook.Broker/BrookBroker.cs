@@ -18,7 +18,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Prometheus;
 
 namespace Brook.Broker;
 
@@ -30,11 +29,13 @@ public sealed class BrookBroker : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ILogStore _store;
+    private readonly DataDirectoryLock? _dataLock;
 
-    private BrookBroker(WebApplication app, ILogStore store, BrokerNode node, TimeSpan startTime)
+    private BrookBroker(WebApplication app, ILogStore store, DataDirectoryLock? dataLock, BrokerNode node, TimeSpan startTime)
     {
         _app = app;
         _store = store;
+        _dataLock = dataLock;
         Node = node;
         StartTime = startTime;
     }
@@ -112,44 +113,61 @@ public sealed class BrookBroker : IAsyncDisposable
                 kestrel.Listen(http.Address, http.Port);
         });
         builder.WebHost.UseShutdownTimeout(options.ShutdownTimeout);
-        var node = CreateNode(options);
-        // Storage is opened (and recovered) before any connection is accepted.
-        var store = await StorageFactory.OpenAsync(options, TimeProvider.System, cancellationToken).ConfigureAwait(false);
-        var config = new BrokerConfig(StorageFactory.EffectiveBrokerConfigs(options),
-            options.InMemory ? DynamicBrokerConfigStore.InMemory() : DynamicBrokerConfigStore.Open(options.DataDirectory), DiskLogStore.BrookBrokerDefaults.Keys);
-        // Dynamic broker configs stored by an earlier run are in force before any client is served.
-        if (config.Dynamic.ClusterDefaults.Count + config.Dynamic.Broker.Count > 0)
+        // The lock comes before anything in the directory is read or written: a second broker on it must not recover,
+        // write meta.properties or leave a clean-shutdown marker in a directory another broker is writing.
+        var dataLock = options.InMemory ? null : DataDirectoryLock.Acquire(options.DataDirectory);
+        ILogStore? store = null;
+        WebApplication app;
+        BrokerNode node;
+        try
         {
-            await store.UpdateBrokerConfigsAsync(config.Values, cancellationToken).ConfigureAwait(false);
-            limits.Reconfigure(config.Values, options);
+            node = CreateNode(options);
+            // Storage is opened (and recovered) before any connection is accepted.
+            store = await StorageFactory.OpenAsync(options, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            var config = new BrokerConfig(StorageFactory.EffectiveBrokerConfigs(options),
+                options.InMemory ? DynamicBrokerConfigStore.InMemory() : DynamicBrokerConfigStore.Open(options.DataDirectory), DiskLogStore.BrookBrokerDefaults.Keys);
+            // Dynamic broker configs stored by an earlier run are in force before any client is served.
+            if (config.Dynamic.ClusterDefaults.Count + config.Dynamic.Broker.Count > 0)
+            {
+                await store.UpdateBrokerConfigsAsync(config.Values, cancellationToken).ConfigureAwait(false);
+                limits.Reconfigure(config.Values, options);
+            }
+            AddBrokerServices(builder.Services, options, node, store, config);
+            builder.Services.AddSingleton(limits);
+            builder.Services.AddSingleton(new RequestMemoryPool(limits.QueuedMaxRequestBytes));
+            AddSecurityServices(builder.Services, options, security);
+            app = builder.Build();
         }
-        AddBrokerServices(builder.Services, options, node, store, config);
-        builder.Services.AddSingleton(limits);
-        builder.Services.AddSingleton(new RequestMemoryPool(limits.QueuedMaxRequestBytes));
-        AddSecurityServices(builder.Services, options, security);
-
-        var app = builder.Build();
+        catch (Exception ex)
+        {
+            if (store is not null) await store.DisposeAsync().ConfigureAwait(false);
+            dataLock?.Dispose();
+            if (ex is IOException or UnauthorizedAccessException && !options.InMemory)
+            {
+                throw new FatalStartException(StartExitCode.DataDirectoryUnusable,
+                    $"cannot use the data directory {Path.GetFullPath(options.DataDirectory)}: {ex.Message.TrimEnd('.')}; give --data-dir a writable directory", ex);
+            }
+            throw;
+        }
+        if (store is DiskLogStore disk) LogRecovery(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Brook.Storage.Recovery"), disk.Recovery);
         if (options.HttpListeners.Count > 0)
         {
             MapHttpEndpoints(app);
-            // prometheus-net gives every histogram its own buckets (10 ms and up) unless told; ours say which they need.
-            Metrics.ConfigureMeterAdapter(o => o.ResolveHistogramBuckets = AdvisedBuckets);
-            // prometheus-net starts listening to meters at its first collection; collect once so nothing recorded
-            // before the first scrape is lost.
-            await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
         }
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch
+        catch (Exception ex)
         {
             await app.DisposeAsync().ConfigureAwait(false);
             await store.DisposeAsync().ConfigureAwait(false);
+            dataLock?.Dispose();
+            if (BindFailure(ex, security.Listeners, httpListeners) is { } fatal) throw fatal;
             throw;
         }
         node.AdvertisedListeners = ResolveAdvertised(options, listeners, app);
-        var broker = new BrookBroker(app, store, node, clock.Elapsed);
+        var broker = new BrookBroker(app, store, dataLock, node, clock.Elapsed);
         broker.HttpAddresses = BoundAddresses(app).Skip(listeners.Count).ToList();
         return broker;
     }
@@ -168,6 +186,7 @@ public sealed class BrookBroker : IAsyncDisposable
         services.AddSingleton<TopicConfigChanges>();
         services.AddSingleton<RequestDispatcher>();
         services.AddSingleton<BrokerMetrics>();
+        services.AddSingleton(CreateExporter);
         services.AddSingleton<Fetching.FetchSessionCache>();
         services.AddSingleton<BrokerTestHooks>();
         services.AddSingleton<GroupCoordinator>();
@@ -216,6 +235,63 @@ public sealed class BrookBroker : IAsyncDisposable
         return node;
     }
 
+    /// <summary>A summary line of what opening the log found, and a warning for each repair (what was lost, where and why).</summary>
+    private static void LogRecovery(ILogger logger, RecoveryReport report)
+    {
+        foreach (var repair in report.Repairs)
+        {
+            if (repair.BytesDropped == 0)
+            {
+                logger.LogWarning("recovery: {Topic}-{Partition} segment {Segment}: {Reason}", repair.Topic, repair.Partition, repair.Segment, repair.Reason);
+                continue;
+            }
+            var lost = repair.ToOffset is { } last ? $"offsets {repair.FromOffset} to {last}" : $"offsets from {repair.FromOffset}";
+            logger.LogWarning("recovery: {Topic}-{Partition} segment {Segment}: dropped {Bytes} bytes ({Lost}): {Reason}",
+                repair.Topic, repair.Partition, repair.Segment, repair.BytesDropped, lost, repair.Reason);
+        }
+        if (report.CleanShutdown)
+        {
+            logger.LogInformation("recovery: clean shutdown, {Partitions} partitions opened without scanning in {Ms:F0} ms; {Repairs} repairs",
+                report.Partitions, report.Elapsed.TotalMilliseconds, report.Repairs.Count);
+        }
+        else
+        {
+            logger.LogInformation("recovery: no clean shutdown, {Segments} segments of {Partitions} partitions scanned in {Ms:F0} ms; {Repairs} repairs, {Bytes} bytes dropped",
+                report.SegmentsScanned, report.Partitions, report.Elapsed.TotalMilliseconds, report.Repairs.Count, report.TruncatedBytes);
+        }
+    }
+
+    /// <summary>
+    /// Kestrel's bind failure as a start error naming the listener as it was configured: Kestrel names every endpoint
+    /// http://, Kafka listeners included, so the port tells which listener failed.
+    /// </summary>
+    private static FatalStartException? BindFailure(Exception ex, IReadOnlyList<BrokerListener> kafka, List<(System.Net.IPAddress Address, int Port)> http)
+    {
+        var socketError = ex switch
+        {
+            { InnerException: AddressInUseException } => "its port is in use",
+            { InnerException: System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressNotAvailable } } => "its address is not on this machine",
+            { InnerException: System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AccessDenied } } => "binding its port needs privileges",
+            { InnerException: System.Net.Sockets.SocketException socket } => socket.Message,
+            _ => null,
+        };
+        if (socketError is null || ex is not IOException) return null;
+        var failed = System.Text.RegularExpressions.Regex.Match(ex.Message, @"address https?://(?<address>\S+?):(?<port>\d+)");
+        var port = failed.Success ? int.Parse(failed.Groups["port"].Value, CultureInfo.InvariantCulture) : -1;
+        if (kafka.FirstOrDefault(l => l.Endpoint.Port == port && port != 0) is { } listener)
+        {
+            return new FatalStartException(StartExitCode.KafkaListenerUnavailable,
+                $"cannot listen on Kafka listener {listener.Endpoint}: {socketError}; stop what uses it or choose another with --listeners", ex);
+        }
+        if (http.Any(h => h.Port == port && port != 0))
+        {
+            return new FatalStartException(StartExitCode.HttpListenerUnavailable,
+                $"cannot listen on HTTP endpoint http://{failed.Groups["address"].Value}:{port} (console, /metrics, /health): {socketError}; "
+                + "choose another with --http http://127.0.0.1:PORT, or --http none", ex);
+        }
+        return new FatalStartException(StartExitCode.KafkaListenerUnavailable, $"cannot listen: {socketError} ({ex.Message.TrimEnd('.')}); check --listeners and --http", ex);
+    }
+
     private static (System.Net.IPAddress Address, int Port) ParseHttpListener(string text)
     {
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme != "http")
@@ -224,20 +300,41 @@ public sealed class BrookBroker : IAsyncDisposable
         return (endpoint.BindAddress, uri.Port);
     }
 
-    /// <summary>A histogram's advised bucket boundaries (sub-millisecond ones for request and flush times), else prometheus-net's.</summary>
-    private static double[] AdvisedBuckets(System.Diagnostics.Metrics.Instrument instrument) =>
-        instrument is System.Diagnostics.Metrics.Histogram<double> { Advice.HistogramBucketBoundaries: { } boundaries } ? [.. boundaries] : MeterAdapterOptions.DefaultHistogramBuckets;
+    /// <summary>
+    /// The broker's own instruments and storage's, plus .NET's runtime and ASP.NET Core's when metrics.runtime.enabled is
+    /// true (off by default: they are some 200 series few operators of a broker look at).
+    /// </summary>
+    private static PrometheusExporter CreateExporter(IServiceProvider services)
+    {
+        var own = services.GetRequiredService<BrokerMetrics>().Meter;
+        var runtime = services.GetRequiredService<BrokerConfig>().GetBool(MetricsRuntimeEnabled, fallback: false);
+        return new PrometheusExporter(instrument =>
+            ReferenceEquals(instrument.Meter, own)
+            || ReferenceEquals(instrument.Meter, StorageMetrics.Meter)
+            || (runtime && (instrument.Meter.Name is "System.Runtime" || instrument.Meter.Name.StartsWith("Microsoft.AspNetCore.", StringComparison.Ordinal))));
+    }
+
+    /// <summary>The switch for .NET runtime and ASP.NET Core series on /metrics.</summary>
+    public const string MetricsRuntimeEnabled = "metrics.runtime.enabled";
 
     /// <summary>Prometheus text at /metrics; liveness and readiness for orchestrators.</summary>
     private static void MapHttpEndpoints(WebApplication app)
     {
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
-        _ = app.Services.GetRequiredService<BrokerMetrics>();
-        app.MapMetrics("/metrics");
-        app.MapGet("/health/live", () => Results.Text("live\n"));
-        app.MapGet("/health/ready", () => lifetime.ApplicationStarted.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested
+        // Created now, so it counts from the start rather than from the first scrape.
+        var exporter = app.Services.GetRequiredService<PrometheusExporter>();
+        app.MapGet("/metrics", async (HttpContext context) =>
+        {
+            var text = await exporter.ScrapeAsync(context.RequestAborted).ConfigureAwait(false);
+            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await context.Response.WriteAsync(text, context.RequestAborted).ConfigureAwait(false);
+        });
+        IResult Ready() => lifetime.ApplicationStarted.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested
             ? Results.Text("ready\n")
-            : Results.Text("not ready\n", statusCode: 503));
+            : Results.Text("not ready\n", statusCode: 503);
+        app.MapGet("/health/live", () => Results.Text("live\n"));
+        app.MapGet("/health/ready", Ready);
+        app.MapGet("/health", Ready);
         foreach (var endpoints in app.Services.GetServices<HttpEndpoints>()) endpoints.Map(app);
     }
 
@@ -284,8 +381,15 @@ public sealed class BrookBroker : IAsyncDisposable
         finally
         {
             await _app.DisposeAsync().ConfigureAwait(false);
-            // Last, after every request has finished: flushes and marks a clean shutdown.
-            await _store.DisposeAsync().ConfigureAwait(false);
+            try
+            {
+                // Last, after every request has finished: flushes and marks a clean shutdown.
+                await _store.DisposeAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                _dataLock?.Dispose();
+            }
         }
     }
 }

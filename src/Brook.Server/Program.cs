@@ -14,22 +14,31 @@ try
         return 0;
     }
 }
-catch (ArgumentException ex)
+catch (Exception ex) when (ex is ArgumentException or FormatException or FatalStartException)
 {
     Console.Error.WriteLine($"brook-server: {ex.Message}");
-    return 2;
+    return (int)((ex as FatalStartException)?.ExitCode ?? StartExitCode.InvalidConfiguration);
 }
 
 BrookBroker started;
 try
 {
-    started = await ServerHost.StartAsync(options, ConfigureLogging);
+    started = await ServerHost.StartAsync(options, builder => ServerLogging.Configure(builder.Logging, options.Logging));
 }
-catch (ArgumentException ex)
+catch (Exception ex)
 {
-    // Settings that only show their problem at start, e.g. a certificate file that cannot be read.
-    Console.Error.WriteLine($"brook-server: {ex.Message}");
-    return 2;
+    // One line an operator can act on; the stack trace only in the debug log (--log-level debug).
+    var (code, message) = ex switch
+    {
+        FatalStartException fatal => (fatal.ExitCode, fatal.Message),
+        // Settings that only show their problem at start, e.g. a certificate file that cannot be read.
+        ArgumentException or FormatException => (StartExitCode.InvalidConfiguration, ex.Message),
+        _ => (StartExitCode.Failed, $"could not start: {ex.Message}"),
+    };
+    Console.Error.WriteLine($"brook-server: {message}");
+    using (var startLog = LoggerFactory.Create(logging => ServerLogging.Configure(logging, options.Logging)))
+        startLog.CreateLogger("Brook.Server").LogDebug(ex, "Start failed with exit code {ExitCode}", (int)code);
+    return (int)code;
 }
 await using var broker = started;
 var logger = broker.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Brook.Server");
@@ -39,20 +48,8 @@ logger.LogInformation("Brook started in {Ms:F0} ms: node {NodeId}, cluster {Clus
 if (broker.HttpAddresses.Count > 0)
 {
     if (options.ConsoleEnabled) logger.LogInformation("Console at {Console}/", broker.HttpAddresses[0]);
-    logger.LogInformation("Metrics at {Metrics}/metrics, health at /health/live and /health/ready", broker.HttpAddresses[0]);
+    logger.LogInformation("Metrics at {Metrics}/metrics, health at /health, /health/live and /health/ready", broker.HttpAddresses[0]);
 }
 await broker.WaitForShutdownAsync();
 logger.LogInformation("Brook stopped");
 return 0;
-
-static void ConfigureLogging(Microsoft.AspNetCore.Builder.WebApplicationBuilder builder)
-{
-    builder.Logging.ClearProviders();
-    builder.Logging.AddSimpleConsole(o =>
-    {
-        o.SingleLine = true;
-        o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
-    });
-    builder.Logging.SetMinimumLevel(LogLevel.Information);
-    builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-}

@@ -19,6 +19,12 @@ public sealed record ServerOptions(BrokerOptions Broker, bool ConsoleEnabled = t
     /// console.kafka.sasl.username, console.kafka.sasl.password, console.kafka.ssl.ca.location, ...; prefix removed).
     /// </summary>
     public IReadOnlyDictionary<string, string> ConsoleClient { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Host names the console answers to besides loopback names and the HTTP listeners' addresses (console.allowed.hosts).</summary>
+    public IReadOnlyList<string> ConsoleAllowedHosts { get; init; } = [];
+
+    /// <summary>Log levels and format (logging.*, --log-level, --log-format).</summary>
+    public LoggingSettings Logging { get; init; } = new();
 }
 
 /// <summary>Starts a broker with the server's additions: the web console on the HTTP listeners unless turned off.</summary>
@@ -34,7 +40,8 @@ public static class ServerHost
             // listens; its live rates come from the broker's own counters in this process.
             builder.Services.AddBrookConsole(
                 sp => ConnectionTo(sp.GetRequiredService<BrokerNode>(), sp.GetRequiredService<SecuritySettings>(), options),
-                sp => sp.GetRequiredService<BrokerMetrics>().Meter);
+                sp => sp.GetRequiredService<BrokerMetrics>().Meter,
+                options.ConsoleAllowedHosts);
             builder.Services.AddSingleton(new HttpEndpoints(endpoints => endpoints.MapBrookConsole()));
         }, cancellationToken);
 

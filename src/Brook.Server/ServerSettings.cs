@@ -21,8 +21,12 @@ internal static class ServerSettings
           --http LIST                  HTTP endpoints for the console, /metrics and /health (default http://127.0.0.1:9080; "none" disables)
           --console true|false         serve the web console at / on the HTTP endpoints (default true); it connects
                                        through a PLAINTEXT listener, or with console.kafka.sasl.mechanism/username/password
-                                       through a SASL one (console.listener=NAME picks one)
+                                       through a SASL one (console.listener=NAME picks one); it answers to
+                                       localhost, loopback and bound addresses, and console.allowed.hosts=NAME,...
           --in-memory                  keep nothing on disk
+          --log-level LEVEL            trace, debug, info (default), warn, error; per category with
+                                       --override logging.level.CATEGORY=LEVEL (e.g. logging.level.Brook.Broker.Groups=debug)
+          --log-format text|json       plain lines (default) or one JSON object per line
           --config FILE                Kafka-style .properties file or flat JSON of settings
           --override KEY=VALUE         set any broker config (repeatable), e.g. --override num.partitions=3
           --help                       show this text
@@ -34,6 +38,8 @@ internal static class ServerSettings
         """;
 
     private const string ConsolePrefix = "console.";
+
+    private const string LoggingPrefix = "logging.";
 
     private const string ConsoleClientPrefix = "console.kafka.";
 
@@ -82,6 +88,12 @@ internal static class ServerSettings
                 case "--in-memory":
                     cli["in.memory"] = "true";
                     break;
+                case "--log-level":
+                    cli[LoggingPrefix + "level"] = Next();
+                    break;
+                case "--log-format":
+                    cli[LoggingPrefix + "format"] = Next();
+                    break;
                 case "--config":
                     configFile = Next();
                     break;
@@ -120,7 +132,7 @@ internal static class ServerSettings
         options.HttpListeners = http == "none" ? [] : SplitList(http);
         options.InMemory = values.TryGetValue("in.memory", out var mem) && bool.TryParse(mem, out var inMemory) && inMemory;
         foreach (var (k, v) in values)
-            if (!ServerKeys.Contains(k) && !k.StartsWith(ConsolePrefix, StringComparison.Ordinal)) options.Configs[k] = v;
+            if (!ServerKeys.Contains(k) && !k.StartsWith(ConsolePrefix, StringComparison.Ordinal) && !k.StartsWith(LoggingPrefix, StringComparison.Ordinal)) options.Configs[k] = v;
         foreach (var l in options.Listeners.Concat(options.AdvertisedListeners)) _ = ListenerEndpoint.Parse(l); // fail early on typos
         _ = SecuritySettings.Parse(options); // listener protocols, SASL and authorizer settings (files are read at start)
         var console = values.GetValueOrDefault("console.enabled") ?? "true";
@@ -128,8 +140,27 @@ internal static class ServerSettings
         return new ServerOptions(options, consoleEnabled)
         {
             ConsoleListener = values.GetValueOrDefault("console.listener"),
+            ConsoleAllowedHosts = values.TryGetValue("console.allowed.hosts", out var hosts) ? SplitList(hosts) : [],
             ConsoleClient = ConsoleClientProperties(values),
+            Logging = LoggingSettingsFrom(values),
         };
+    }
+
+    /// <summary>logging.level, logging.level.CATEGORY and logging.format.</summary>
+    private static LoggingSettings LoggingSettingsFrom(Dictionary<string, string> values)
+    {
+        var settings = new LoggingSettings();
+        var categories = new Dictionary<string, Microsoft.Extensions.Logging.LogLevel>(StringComparer.Ordinal);
+        foreach (var (key, value) in values)
+        {
+            if (!key.StartsWith(LoggingPrefix, StringComparison.Ordinal)) continue;
+            if (key == LoggingPrefix + "level") settings = settings with { Level = ServerLogging.ParseLevel(value, key) };
+            else if (key == LoggingPrefix + "format") settings = settings with { Json = ServerLogging.ParseJson(value) };
+            else if (key.StartsWith(LoggingPrefix + "level.", StringComparison.Ordinal) && key.Length > LoggingPrefix.Length + 6)
+                categories[key[(LoggingPrefix.Length + 6)..]] = ServerLogging.ParseLevel(value, key);
+            else throw new ArgumentException($"Unknown logging setting '{key}' (logging.level, logging.level.CATEGORY, logging.format).");
+        }
+        return settings with { Categories = categories };
     }
 
     /// <summary>console.kafka.KEY settings: the console's client properties (librdkafka names). Other console.* keys are typos.</summary>
@@ -138,9 +169,9 @@ internal static class ServerSettings
         var properties = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in values)
         {
-            if (!key.StartsWith(ConsolePrefix, StringComparison.Ordinal) || key is "console.enabled" or "console.listener") continue;
+            if (!key.StartsWith(ConsolePrefix, StringComparison.Ordinal) || key is "console.enabled" or "console.listener" or "console.allowed.hosts") continue;
             if (!key.StartsWith(ConsoleClientPrefix, StringComparison.Ordinal) || key.Length == ConsoleClientPrefix.Length)
-                throw new ArgumentException($"Unknown console setting '{key}' (console.enabled, console.listener, console.kafka.<client property>).");
+                throw new ArgumentException($"Unknown console setting '{key}' (console.enabled, console.listener, console.allowed.hosts, console.kafka.<client property>).");
             properties[key[ConsoleClientPrefix.Length..]] = value;
         }
         return properties;

@@ -325,12 +325,17 @@ public sealed class DiskLogStore : ILogStore, ILogMaintenance
         Handles.Dispose();
     }
 
+    /// <summary>What the last open found and repaired.</summary>
+    public RecoveryReport Recovery { get; } = new();
+
     private void Load()
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         System.IO.Directory.CreateDirectory(DataDirectory);
         System.IO.Directory.CreateDirectory(_topicsDirectory);
         var markerPath = Path.Combine(DataDirectory, CleanShutdownFileName);
         var cleanShutdown = File.Exists(markerPath);
+        Recovery.CleanShutdown = cleanShutdown;
         if (cleanShutdown)
         {
             // Removed before anything is written so that a crash from now on triggers recovery.
@@ -348,8 +353,10 @@ public sealed class DiskLogStore : ILogStore, ILogMaintenance
             var config = LogConfig.Create(BrokerConfigs, metadata.Configs);
             var partitions = Enumerable.Range(0, metadata.PartitionCount).Select(p => OpenPartition(metadata.Name, p, config, cleanShutdown)).ToImmutableArray();
             topics[metadata.Name] = new TopicEntry(metadata, partitions);
+            Recovery.Partitions += partitions.Length;
         }
         _topics = topics.ToImmutable();
+        Recovery.Elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
     }
 
     private DiskPartitionLog OpenPartition(string topic, int partition, LogConfig config, bool cleanShutdown) =>

@@ -106,13 +106,27 @@ internal sealed class DiskPartitionLog : IPartitionLog
             if (corruptionFound)
             {
                 // Everything after a corrupt batch is unreachable: offsets must stay contiguous.
+                var size = new FileInfo(stem + ".log").Length;
                 foreach (var extension in new[] { ".log", ".index", ".timeindex" }) File.Delete(stem + extension);
+                store.Recovery.Add(new RecoveryRepair(topic, partition, LogSegment.FileStem(baseOffset) + ".log", baseOffset, null, size,
+                    "segment follows a corrupt one, so its offsets can no longer be reached"));
                 continue;
             }
             var isLast = i == baseOffsets.Count - 1;
             var nextBase = isLast ? long.MaxValue : baseOffsets[i + 1];
             var recover = !cleanShutdown && nextBase > recoveryPoint;
             var segment = LogSegment.Load(directory, baseOffset, recover, config.IndexIntervalBytes, active: isLast, store.NowMs, out var truncated);
+            if (recover) store.Recovery.Scanned();
+            var segmentName = LogSegment.FileStem(baseOffset) + ".log";
+            if (truncated > 0)
+            {
+                store.Recovery.Add(new RecoveryRepair(topic, partition, segmentName, segment.NextOffset,
+                    segment.DroppedLastOffset ?? (isLast ? null : nextBase - 1), truncated, segment.TruncationReason ?? "invalid data at the end"));
+            }
+            else if (segment.IndexesRebuilt)
+            {
+                store.Recovery.Add(new RecoveryRepair(topic, partition, segmentName, -1, null, 0, "index files missing or inconsistent, rebuilt from the log"));
+            }
             if (truncated > 0 && !isLast)
             {
                 corruptionFound = true;

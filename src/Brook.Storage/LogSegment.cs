@@ -120,6 +120,15 @@ internal sealed class LogSegment
         return segment;
     }
 
+    /// <summary>Why the last scan stopped before the end of the file (torn write, CRC mismatch, ...), or null.</summary>
+    public string? TruncationReason { get; private set; }
+
+    /// <summary>After a load that cut bytes off: the last offset of the first batch cut, when its header was readable.</summary>
+    public long? DroppedLastOffset { get; private set; }
+
+    /// <summary>The load found the index files missing or inconsistent and rebuilt them from the log.</summary>
+    public bool IndexesRebuilt { get; private set; }
+
     /// <summary>
     /// Loads an existing segment. With <paramref name="recover"/> every batch is checked (length, magic, CRC), a torn
     /// or corrupt tail is cut off and the indexes are rebuilt; otherwise the index files are trusted after a sanity
@@ -134,7 +143,9 @@ internal sealed class LogSegment
         {
             var length = RandomAccess.GetLength(handle);
             long validEnd;
-            if (!recover && segment.TryLoadIndexes(length))
+            var indexesTrusted = !recover && segment.TryLoadIndexes(length);
+            segment.IndexesRebuilt = !recover && !indexesTrusted;
+            if (indexesTrusted)
             {
                 // Only the tail after the last index entry needs reading to know the segment's end and max timestamp.
                 long tailStart;
@@ -150,6 +161,11 @@ internal sealed class LogSegment
             truncatedBytes = length - validEnd;
             if (truncatedBytes > 0)
             {
+                // What the cut-off bytes held, when their first batch header can still be read.
+                Span<byte> header = stackalloc byte[RecordBatchHeader.Size];
+                if (TryReadHeader(handle, validEnd, length, header) && new RecordBatchHeader(header) is { Magic: 2 } dropped
+                    && dropped.BaseOffset >= segment.NextOffset && dropped.LastOffsetDelta >= 0)
+                    segment.DroppedLastOffset = dropped.LastOffset;
                 RandomAccess.SetLength(handle, validEnd);
                 RandomAccess.FlushToDisk(handle);
             }
@@ -429,6 +445,7 @@ internal sealed class LogSegment
     /// </summary>
     private long Scan(SafeFileHandle handle, long start, long end, bool checkCrc, int indexIntervalBytes, bool buildIndex)
     {
+        TruncationReason = null;
         var buffer = ArrayPool<byte>.Shared.Rent(ScanChunk);
         try
         {
@@ -442,7 +459,16 @@ internal sealed class LogSegment
                     var rest = buffer.AsSpan(consumed, read - consumed);
                     if (rest.Length < RecordBatchHeader.Size) break;
                     var declared = (long)BinaryPrimitives.ReadInt32BigEndian(rest[RecordBatchHeader.LengthPosition..]) + RecordBatchHeader.LogOverhead;
-                    if (declared < RecordBatchHeader.Size || (sbyte)rest[RecordBatchHeader.MagicPosition] != 2 || position + consumed + declared > end) return position + consumed;
+                    if (declared < RecordBatchHeader.Size || (sbyte)rest[RecordBatchHeader.MagicPosition] != 2)
+                    {
+                        TruncationReason = "corrupt batch header (bad length or magic)";
+                        return position + consumed;
+                    }
+                    if (position + consumed + declared > end)
+                    {
+                        TruncationReason = "torn write (the last batch is cut short)";
+                        return position + consumed;
+                    }
                     if (declared > rest.Length)
                     {
                         if (declared > buffer.Length)
@@ -453,14 +479,26 @@ internal sealed class LogSegment
                         break;
                     }
                     var batch = rest[..(int)declared];
-                    if (checkCrc && !new RecordBatchHeader(batch).IsCrcValid) return position + consumed;
+                    if (checkCrc && !new RecordBatchHeader(batch).IsCrcValid)
+                    {
+                        TruncationReason = "CRC mismatch";
+                        return position + consumed;
+                    }
                     var info = BatchOps.ReadInfo(batch);
-                    if (info.BaseOffset < NextOffset || info.LastOffset < info.BaseOffset) return position + consumed; // offsets must grow
+                    if (info.BaseOffset < NextOffset || info.LastOffset < info.BaseOffset)
+                    {
+                        TruncationReason = "offsets out of order"; // offsets must grow
+                        return position + consumed;
+                    }
                     if (buildIndex) Track(info, position + consumed, indexIntervalBytes, writeIndexFiles: false);
                     else TrackTail(info);
                     consumed += (int)declared;
                 }
-                if (consumed == 0 && read < RecordBatchHeader.Size) return position; // torn header at the very end
+                if (consumed == 0 && read < RecordBatchHeader.Size)
+                {
+                    TruncationReason = "torn write (a partial batch header at the end)";
+                    return position;
+                }
                 position += consumed;
             }
             return position;

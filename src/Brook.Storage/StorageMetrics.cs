@@ -11,7 +11,8 @@ public static class StorageMetrics
 {
     public const string MeterName = "Brook";
 
-    private static readonly Meter Meter = new(MeterName);
+    /// <summary>The process-wide storage meter, for exporters that pick instruments by meter.</summary>
+    public static Meter Meter { get; } = new(MeterName);
 
     private static readonly Histogram<double> FlushSeconds = Meter.CreateHistogram<double>(
         "storage.flush.duration", "s", "Time taken by each fsync of a partition's log.",

@@ -16,11 +16,13 @@ public static class ConsoleEndpoints
     /// <summary>
     /// Registers the console's services. <paramref name="connection"/> says where the cluster is; it is asked at the first API
     /// request and may return null while the address is not known yet. <paramref name="brokerMeter"/>, when given, is the
-    /// meter of the broker this process runs, whose counters feed the live rates.
+    /// meter of the broker this process runs, whose counters feed the live rates. <paramref name="allowedHosts"/> are host
+    /// names the console answers to besides loopback names and the listeners' addresses (see <see cref="ConsoleHostGuard"/>).
     /// </summary>
     public static IServiceCollection AddBrookConsole(this IServiceCollection services, Func<IServiceProvider, ConnectionSettings?> connection,
-        Func<IServiceProvider, Meter?>? brokerMeter = null)
+        Func<IServiceProvider, Meter?>? brokerMeter = null, IEnumerable<string>? allowedHosts = null)
     {
+        services.AddSingleton(sp => new ConsoleHostGuard(sp.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>(), allowedHosts ?? []));
         services.AddSingleton(sp => new ConsoleAdmin(() => connection(sp)));
         services.AddSingleton(sp => new ThroughputMonitor(brokerMeter?.Invoke(sp)));
         services.AddHostedService(sp => sp.GetRequiredService<ThroughputMonitor>());
@@ -30,8 +32,12 @@ public static class ConsoleEndpoints
 
     public static IEndpointRouteBuilder MapBrookConsole(this IEndpointRouteBuilder endpoints)
     {
-        StaticAssets.Map(endpoints);
-        var api = endpoints.MapGroup("/api");
+        // Every console route, page and API, checks the Host header first.
+        var guard = endpoints.ServiceProvider.GetRequiredService<ConsoleHostGuard>();
+        var console = endpoints.MapGroup("");
+        console.AddEndpointFilter(guard.FilterAsync);
+        StaticAssets.Map(console);
+        var api = console.MapGroup("/api");
         api.AddEndpointFilter(GuardAndTranslateErrors);
         MapOverview(api);
         MapTopics(api);

@@ -25,7 +25,7 @@ public sealed class MessagesOutMetricTests
 
         using var http = new HttpClient { BaseAddress = new Uri(broker.HttpAddresses[0]) };
         var lines = (await http.GetStringAsync("/metrics")).Split('\n')
-            .Where(l => l.StartsWith("brook_topic_messages_out{", StringComparison.Ordinal) && l.Contains("topic=\"counted-out\"", StringComparison.Ordinal))
+            .Where(l => l.StartsWith("brook_topic_messages_out_total{", StringComparison.Ordinal) && l.Contains("topic=\"counted-out\"", StringComparison.Ordinal))
             .ToList();
         Assert.Equal(40, lines.Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture)));
     }

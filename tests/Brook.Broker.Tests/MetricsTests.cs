@@ -70,16 +70,16 @@ public sealed class MetricsTests
 
         var text = await http.GetStringAsync("/metrics");
         var lines = text.Split('\n');
-        Assert.Contains(lines, l => l.StartsWith("brook_requests{", StringComparison.Ordinal) && l.Contains("api=\"Produce\"", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("brook_request_duration", StringComparison.Ordinal));
-        // Request times are bucketed from 100 us (the instrument's advice), not from prometheus-net's default 10 ms.
-        Assert.Contains(lines, l => l.StartsWith("brook_request_duration_bucket{api=\"Produce\",le=\"0.0001\"}", StringComparison.Ordinal));
-        var messagesIn = lines.Single(l => l.StartsWith("brook_topic_messages_in{", StringComparison.Ordinal) && l.Contains("topic=\"metered\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("brook_requests_total{", StringComparison.Ordinal) && l.Contains("api=\"Produce\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("brook_request_duration_seconds", StringComparison.Ordinal));
+        // Request times are bucketed from 100 us (the instrument's advice), not from the default 5 ms.
+        Assert.Contains(lines, l => l.StartsWith("brook_request_duration_seconds_bucket{api=\"Produce\",le=\"0.0001\"}", StringComparison.Ordinal));
+        var messagesIn = lines.Single(l => l.StartsWith("brook_topic_messages_in_total{", StringComparison.Ordinal) && l.Contains("topic=\"metered\"", StringComparison.Ordinal));
         Assert.Equal(25, double.Parse(messagesIn[(messagesIn.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
         var endOffsets = lines.Where(l => l.StartsWith("brook_partition_log_end_offset{", StringComparison.Ordinal) && l.Contains("topic=\"metered\"", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, endOffsets.Count);
         Assert.Equal(25, endOffsets.Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture)));
-        Assert.Contains(lines, l => l.StartsWith("brook_topic_bytes_out{", StringComparison.Ordinal) && l.Contains("topic=\"metered\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("brook_topic_bytes_out_total{", StringComparison.Ordinal) && l.Contains("topic=\"metered\"", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -159,7 +159,7 @@ public sealed class MetricsTests
             });
             using var http = new HttpClient { BaseAddress = new Uri(broker.HttpAddresses[0]) };
             // The flush histogram is process-wide (storage has no per-broker instruments): compare before and after.
-            var before = Value(await http.GetStringAsync("/metrics"), "brook_storage_flush_duration_count") ?? 0;
+            var before = Value(await http.GetStringAsync("/metrics"), "brook_storage_flush_duration_seconds_count") ?? 0;
 
             await Clients.CreateTopicAsync(broker, "synced", 1);
             using (var producer = Clients.Producer(broker, p => p.LingerMs = 0))
@@ -169,10 +169,10 @@ public sealed class MetricsTests
             }
 
             var text = await http.GetStringAsync("/metrics");
-            Assert.True(Value(text, "brook_storage_flush_duration_count") - before >= 20, "fewer than one fsync per acknowledged append was measured");
-            Assert.True(Value(text, "brook_storage_flush_duration_sum") > 0);
-            var used = Value(text, "brook_disk_used", $"directory=\"{Path.GetFullPath(dataDir)}\"");
-            var size = Value(text, "brook_partition_size", "topic=\"synced\"");
+            Assert.True(Value(text, "brook_storage_flush_duration_seconds_count") - before >= 20, "fewer than one fsync per acknowledged append was measured");
+            Assert.True(Value(text, "brook_storage_flush_duration_seconds_sum") > 0);
+            var used = Value(text, "brook_disk_used_bytes", $"directory=\"{Path.GetFullPath(dataDir)}\"");
+            var size = Value(text, "brook_partition_size_bytes", "topic=\"synced\"");
             Assert.True(size >= 20 * 1000, $"partition size {size}");
             Assert.True(used >= size, $"disk used {used} < partition size {size}");
         }

@@ -46,7 +46,7 @@ public sealed class DynamicBrokerConfigStore
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException)
         {
-            throw new InvalidOperationException($"{path} is damaged ({e.Message}); fix or remove it to start.", e);
+            throw new FatalStartException(StartExitCode.DataDirectoryUnusable, $"{path} is damaged ({e.Message}); fix or remove it to start", e);
         }
     }
 

@@ -1,5 +1,6 @@
 using Brook.Protocol;
 using Brook.Protocol.Messages;
+using Microsoft.Extensions.Logging;
 
 namespace Brook.Broker.Groups;
 
@@ -138,7 +139,7 @@ public sealed partial class GroupCoordinator
                 next.Members.Remove(member.MemberId);
                 next.GroupEpoch++;
                 if (next.Members.Count == 0) next.EmptySinceMs = NowMs;
-                UpdateTargets(next);
+                UpdateTargets(request.GroupId, next);
                 return (ErrorCode.None, member.MemberId);
             }
             if (request.MemberEpoch == StaticLeaveEpoch)
@@ -176,7 +177,7 @@ public sealed partial class GroupCoordinator
             next.Assignor = assignor;
             next.GroupEpoch++;
         }
-        UpdateTargets(next);
+        UpdateTargets(request.GroupId, next);
         Reconcile(next, member, owned);
         return (ErrorCode.None, member.MemberId);
     }
@@ -186,7 +187,7 @@ public sealed partial class GroupCoordinator
     /// subscribed topics or their sizes changed, and recomputes targets when the group epoch moved on. Runs on every
     /// heartbeat and periodic check, so topics created or deleted are picked up within one check interval.
     /// </summary>
-    private void UpdateTargets(ConsumerGroupModel group)
+    private void UpdateTargets(string groupId, ConsumerGroupModel group)
     {
         var resolved = new SortedDictionary<string, List<string>>(StringComparer.Ordinal);
         var patterns = group.Members.Values.Select(m => m.SubscribedRegex).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
@@ -220,6 +221,7 @@ public sealed partial class GroupCoordinator
         ServerAssignors.Assign(group, counts);
         group.AssignmentEpoch = group.GroupEpoch;
         group.PartitionCounts = counts;
+        LogConsumerRebalanced(groupId, group.GroupEpoch, group.Members.Count, group.Assignor, string.Join(", ", group.Members.Keys));
     }
 
     /// <summary>
@@ -297,7 +299,7 @@ public sealed partial class GroupCoordinator
             next.GroupEpoch++;
         }
         if (next.Members.Count == 0 && current.Members.Count > 0) next.EmptySinceMs = now.ToUnixTimeMilliseconds();
-        UpdateTargets(next);
+        UpdateTargets(group.Id, next);
         if (!next.Encode().AsSpan().SequenceEqual(current.Encode()))
             await PersistAsync(group, [new GroupRecord.Consumer(group.Id, next)], cancellationToken).ConfigureAwait(false);
     }
@@ -391,4 +393,7 @@ public sealed partial class GroupCoordinator
         }
         return assignment;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Group {Group} (consumer protocol) has a new target assignment: group epoch {Epoch} with {MemberCount} members, assignor {Assignor}; members: {Members}")]
+    private partial void LogConsumerRebalanced(string group, int epoch, int memberCount, string assignor, string members);
 }

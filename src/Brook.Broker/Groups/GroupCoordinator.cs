@@ -3,6 +3,8 @@ using Brook.Protocol;
 using Brook.Protocol.Messages;
 using Brook.Protocol.Records;
 using Brook.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Brook.Broker.Groups;
 
@@ -28,6 +30,7 @@ public sealed partial class GroupCoordinator
 
     private readonly ConcurrentDictionary<string, BrokerGroup> _groups = new(StringComparer.Ordinal);
     private readonly ILogStore _store;
+    private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly int _minSessionTimeoutMs;
     private readonly int _maxSessionTimeoutMs;
@@ -40,8 +43,9 @@ public sealed partial class GroupCoordinator
     private int _partitionCount;
     private volatile bool _loaded;
 
-    public GroupCoordinator(ILogStore store, BrokerConfig config, TimeProvider time)
+    public GroupCoordinator(ILogStore store, BrokerConfig config, TimeProvider time, ILogger<GroupCoordinator>? logger = null)
     {
+        _logger = logger ?? (ILogger)NullLogger.Instance;
         _store = store;
         _time = time;
         _minSessionTimeoutMs = config.GetInt("group.min.session.timeout.ms", 6000);
@@ -385,6 +389,7 @@ public sealed partial class GroupCoordinator
             group.Generation++;
             group.ProtocolName = null;
             group.Leader = null;
+            LogEmptied(group.Id, group.Generation);
             await PersistAsync(group, [new GroupRecord.Metadata(group.Id, Snapshot(group, NowMs, _ => []))], cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -393,6 +398,8 @@ public sealed partial class GroupCoordinator
         if (group.Leader is null || !group.Members.TryGetValue(group.Leader, out var leader) || leader.JoinWaiter is null)
             group.Leader = group.Members.Values.First(m => m.JoinWaiter is not null).MemberId;
         group.State = GroupState.CompletingRebalance;
+        LogRebalanced(group.Id, group.Generation, group.Members.Count, group.Leader, group.ProtocolName ?? "",
+            string.Join(", ", group.Members.Values.Select(m => m.GroupInstanceId is { } instance ? $"{m.MemberId} ({instance})" : m.MemberId)));
         var now = Now;
         group.SyncDeadline = now.AddMilliseconds(group.Members.Values.Max(m => m.RebalanceTimeoutMs));
         group.SubscribedPartitionCounts = SubscribedPartitionCounts(group);
@@ -1022,4 +1029,10 @@ public sealed partial class GroupCoordinator
             foreach (var m in group.Members.Values.ToList())
                 m.FailWaiters(ErrorCode.CoordinatorNotAvailable);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Group {Group} rebalanced: generation {Generation} with {MemberCount} members, leader {Leader}, protocol {Protocol}; members: {Members}")]
+    private partial void LogRebalanced(string group, int generation, int memberCount, string leader, string protocol, string members);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Group {Group} is empty: generation {Generation} without members")]
+    private partial void LogEmptied(string group, int generation);
 }

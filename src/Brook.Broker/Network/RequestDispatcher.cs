@@ -3,6 +3,7 @@ using Brook.Broker.Security;
 using Brook.Broker.Telemetry;
 using Brook.Protocol;
 using Brook.Protocol.Messages;
+using Microsoft.Extensions.Logging;
 
 namespace Brook.Broker.Network;
 
@@ -10,17 +11,27 @@ namespace Brook.Broker.Network;
 /// Decodes a request frame, routes it to the handler registered for its API key and encodes the response.
 /// The set of registered handlers is the set of APIs the broker advertises in ApiVersions.
 /// </summary>
-public sealed class RequestDispatcher
+public sealed partial class RequestDispatcher
 {
+    /// <summary>Requests taking longer are logged with their API, client id and duration (Brook setting; -1 turns it off).</summary>
+    public const string SlowRequestMsConfig = "log.slow.request.ms";
+
+    public const int DefaultSlowRequestMs = 1000;
+
     private readonly IRequestHandler?[] _handlers;
     private readonly ApiDescriptor?[] _descriptors;
     private readonly BrokerMetrics _metrics;
     private readonly IAuthorizer _authorizer;
+    private readonly ILogger<RequestDispatcher> _logger;
+    private readonly TimeSpan? _slowRequest;
 
-    public RequestDispatcher(IEnumerable<IRequestHandler> handlers, BrokerMetrics metrics, IAuthorizer authorizer)
+    public RequestDispatcher(IEnumerable<IRequestHandler> handlers, BrokerMetrics metrics, IAuthorizer authorizer, BrokerConfig config, ILogger<RequestDispatcher> logger)
     {
         _metrics = metrics;
         _authorizer = authorizer;
+        _logger = logger;
+        var slowMs = config.GetInt(SlowRequestMsConfig, DefaultSlowRequestMs);
+        _slowRequest = slowMs < 0 ? null : TimeSpan.FromMilliseconds(slowMs);
         var list = handlers.ToList();
         var maxKey = Math.Max(list.Count == 0 ? 0 : list.Max(h => h.ApiKey), ApiCatalog.All.Max(a => a.Key));
         _handlers = new IRequestHandler?[maxKey + 1];
@@ -92,8 +103,16 @@ public sealed class RequestDispatcher
             context.MoveResourcesTo(keepUntilWritten);
         }
         _metrics.RequestCompleted(descriptor.Name, apiVersion, started);
+        if (_slowRequest is { } slow && !WaitsByDesign(apiKey) && System.Diagnostics.Stopwatch.GetElapsedTime(started) is var elapsed && elapsed > slow)
+            LogSlowRequest(descriptor.Name, apiVersion, header.ClientId ?? "", connection.RemoteEndPoint, elapsed.TotalMilliseconds, (long)slow.TotalMilliseconds);
         return response is not null;
     }
+
+    // Long-polling fetches and group joins wait for data or for other members by design; their time says nothing of the broker.
+    private static bool WaitsByDesign(short apiKey) => apiKey is ApiKeys.Fetch or ApiKeys.JoinGroup or ApiKeys.SyncGroup;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Slow request: {Api} v{Version} from client '{ClientId}' at {RemoteEndPoint} took {DurationMs:F0} ms (log.slow.request.ms={ThresholdMs})")]
+    private partial void LogSlowRequest(string api, short version, string clientId, System.Net.EndPoint? remoteEndPoint, double durationMs, long thresholdMs);
 
     private static void WriteResponse(ProtocolWriter output, int correlationId, short headerVersion, IApiMessage response, short version)
     {

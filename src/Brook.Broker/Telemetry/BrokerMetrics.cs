@@ -52,6 +52,14 @@ public sealed class BrokerMetrics : IDisposable
             "Age of the first record each group has not consumed (from its timestamp), by partition; 0 when caught up.");
         _meter.CreateObservableGauge("group.members", PerGroup, "{member}", "Members of each group, with the group's state and protocol type.");
         _meter.CreateObservableGauge("groups", GroupsByState, "{group}", "Groups by state.");
+        if (store is DiskLogStore disk)
+        {
+            // Counted once at start; exported as counters so alerts can use increase() across restarts of the scrape.
+            _meter.CreateObservableCounter("recovery.truncated_bytes", () => disk.Recovery.TruncatedBytes, "By",
+                "Bytes of log data cut off or dropped by recovery at start (torn writes, CRC mismatches, segments after corrupt ones).");
+            _meter.CreateObservableCounter("recovery.repairs", () => (long)disk.Recovery.Repairs.Count, "{repair}",
+                "Repairs made by recovery at start: segments truncated or dropped, indexes rebuilt.");
+        }
         if (!options.InMemory)
         {
             _meter.CreateObservableGauge("disk.free", () => FreeBytes(options.DataDirectory), "By", "Free bytes on the data directory's file system.");

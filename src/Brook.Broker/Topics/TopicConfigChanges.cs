@@ -1,10 +1,11 @@
 using Brook.Protocol;
 using Brook.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Brook.Broker.Topics;
 
 /// <summary>Applies AlterConfigs (replace all) and IncrementalAlterConfigs (set/delete/append/subtract) to topics.</summary>
-public sealed class TopicConfigChanges(ILogStore store, BrokerConfig config)
+public sealed partial class TopicConfigChanges(ILogStore store, BrokerConfig config, ILogger<TopicConfigChanges> logger)
 {
     public const sbyte OpSet = 0;
     public const sbyte OpDelete = 1;
@@ -64,6 +65,7 @@ public sealed class TopicConfigChanges(ILogStore store, BrokerConfig config)
         if (error is not null) return (ErrorCode.InvalidConfig, error);
         if (validateOnly) return (ErrorCode.None, null);
         var result = await store.SetTopicConfigsAsync(topicName, validated, cancellationToken).ConfigureAwait(false);
+        if (result.Status == StoreStatus.Ok) LogChanged(topicName, Describe(topic.Configs), Describe(validated));
         return result.Status switch
         {
             StoreStatus.Ok => (ErrorCode.None, null),
@@ -71,6 +73,12 @@ public sealed class TopicConfigChanges(ILogStore store, BrokerConfig config)
             _ => (ErrorCode.KafkaStorageError, result.Message),
         };
     }
+
+    private static string Describe(IReadOnlyDictionary<string, string> configs) =>
+        configs.Count == 0 ? "none" : string.Join(", ", configs.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}={c.Value}"));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Changed the configs of topic {Topic} from {Old} to {New}")]
+    private partial void LogChanged(string topic, string old, string @new);
 
     private sealed class ConfigChangeException(ErrorCode error, string message) : Exception(message)
     {

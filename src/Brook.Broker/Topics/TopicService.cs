@@ -1,5 +1,6 @@
 using Brook.Protocol;
 using Brook.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Brook.Broker.Topics;
 
@@ -12,7 +13,7 @@ public readonly record struct TopicOutcome(ErrorCode Error, string? Message, Top
 }
 
 /// <summary>Topic administration with Kafka's validation rules, on top of the log store.</summary>
-public sealed class TopicService(ILogStore store, BrokerConfig config)
+public sealed partial class TopicService(ILogStore store, BrokerConfig config, ILogger<TopicService> logger)
 {
     public const int MaxNameLength = 249;
 
@@ -51,6 +52,11 @@ public sealed class TopicService(ILogStore store, BrokerConfig config)
         if (store.GetTopic(name) is not null) return TopicOutcome.Fail(ErrorCode.TopicAlreadyExists, $"Topic '{name}' already exists.");
         if (validateOnly) return TopicOutcome.Ok(new TopicMetadata(name, KafkaUuid.Zero, partitions, validated));
         var result = await store.CreateTopicAsync(name, partitions, validated, cancellationToken).ConfigureAwait(false);
+        if (result.Status == StoreStatus.Ok)
+        {
+            LogCreated(name, partitions, result.Value!.TopicId.ToString(),
+                validated.Count == 0 ? "none" : string.Join(", ", validated.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}={c.Value}")));
+        }
         return result.Status switch
         {
             StoreStatus.Ok => TopicOutcome.Ok(result.Value!),
@@ -76,6 +82,7 @@ public sealed class TopicService(ILogStore store, BrokerConfig config)
         if (topic is null) return TopicOutcome.Fail(ErrorCode.UnknownTopicOrPartition, $"Topic '{name}' does not exist.");
         if (topic.IsInternal) return TopicOutcome.Fail(ErrorCode.TopicAuthorizationFailed, $"Internal topic '{name}' cannot be deleted.");
         var status = await store.DeleteTopicAsync(name, cancellationToken).ConfigureAwait(false);
+        if (status == StoreStatus.Ok) LogDeleted(name, topic.PartitionCount, topic.TopicId.ToString());
         return status switch
         {
             StoreStatus.Ok => TopicOutcome.Ok(topic),
@@ -93,8 +100,18 @@ public sealed class TopicService(ILogStore store, BrokerConfig config)
         if ((long)newCount - topic.PartitionCount > MaxPartitionsPerRequest) return TopicOutcome.Fail(ErrorCode.PolicyViolation, TooManyPartitionsMessage);
         if (validateOnly) return TopicOutcome.Ok(topic with { PartitionCount = newCount });
         var result = await store.AddPartitionsAsync(name, newCount, cancellationToken).ConfigureAwait(false);
+        if (result.Status == StoreStatus.Ok) LogPartitionsAdded(name, topic.PartitionCount, newCount);
         return result.Status == StoreStatus.Ok
             ? TopicOutcome.Ok(result.Value!)
             : TopicOutcome.Fail(result.Status == StoreStatus.UnknownTopic ? ErrorCode.UnknownTopicOrPartition : ErrorCode.InvalidPartitions, result.Message ?? "Could not add partitions.");
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created topic {Topic} with {Partitions} partitions (id {TopicId}), configs: {Configs}")]
+    private partial void LogCreated(string topic, int partitions, string topicId, string configs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted topic {Topic} with {Partitions} partitions (id {TopicId})")]
+    private partial void LogDeleted(string topic, int partitions, string topicId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Topic {Topic} grew from {OldCount} to {NewCount} partitions")]
+    private partial void LogPartitionsAdded(string topic, int oldCount, int newCount);
 }

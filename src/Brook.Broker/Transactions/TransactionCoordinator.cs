@@ -4,6 +4,8 @@ using Brook.Broker.Producers;
 using Brook.Protocol;
 using Brook.Protocol.Records;
 using Brook.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Brook.Broker.Transactions;
 
@@ -22,7 +24,7 @@ namespace Brook.Broker.Transactions;
 /// Thread-safety: each transactional id has its own async lock held across the appends of one operation; readers
 /// (produce verification, Describe/List) read the immutable metadata without it. Time comes from the injected clock.
 /// </summary>
-public sealed class TransactionCoordinator
+public sealed partial class TransactionCoordinator
 {
     public const string TopicName = "__transaction_state";
     /// <summary>Single node: the coordinator is never replaced, so its epoch stays 0.</summary>
@@ -39,9 +41,12 @@ public sealed class TransactionCoordinator
     private readonly int _topicPartitions;
     private int _partitionCount;
     private volatile bool _loaded;
+    private readonly ILogger _logger;
 
-    public TransactionCoordinator(ILogStore store, ProducerIdManager producerIds, GroupCoordinator groups, BrokerConfig config, TimeProvider time)
+    public TransactionCoordinator(ILogStore store, ProducerIdManager producerIds, GroupCoordinator groups, BrokerConfig config, TimeProvider time,
+        ILogger<TransactionCoordinator>? logger = null)
     {
+        _logger = logger ?? (ILogger)NullLogger.Instance;
         _store = store;
         _producerIds = producerIds;
         _groups = groups;
@@ -140,6 +145,7 @@ public sealed class TransactionCoordinator
             {
                 if (expectedProducerId == current.PreviousProducerId && expectedEpoch == current.PreviousEpoch && current.State != TransactionState.Ongoing && !current.IsCompleting)
                     return new ProducerIdAndEpoch(ErrorCode.None, current.ProducerId, current.Epoch);
+                LogFencedRefused(transactionalId, expectedProducerId, expectedEpoch, current.ProducerId, current.Epoch);
                 return ProducerIdAndEpoch.Fail(ErrorCode.ProducerFenced,
                     $"Producer {expectedProducerId} epoch {expectedEpoch} is not the current one of transactional id '{transactionalId}'.");
             }
@@ -148,6 +154,7 @@ public sealed class TransactionCoordinator
             {
                 // The instance that opened the transaction is fenced by the abort's bumped epoch; the new one continues with it.
                 current = await EndAsync(entry, current with { Epoch = FenceEpoch(current.Epoch) }, commit: false, cancellationToken).ConfigureAwait(false);
+                LogFenced(transactionalId, current.ProducerId, current.Epoch, "its open transaction aborted");
                 if (current.IsCompleting) return ProducerIdAndEpoch.Fail(ErrorCode.ConcurrentTransactions, "Aborting the previous transaction is still in progress.");
                 var resumed = current with
                 {
@@ -175,6 +182,7 @@ public sealed class TransactionCoordinator
                 LastUpdateTimestamp = now,
             };
             await PersistAsync(transactionalId, bumped, cancellationToken).ConfigureAwait(false);
+            LogFenced(transactionalId, bumped.ProducerId, bumped.Epoch, $"producer {current.ProducerId} epoch {current.Epoch} can no longer write");
             return new ProducerIdAndEpoch(ErrorCode.None, bumped.ProducerId, bumped.Epoch);
         }
         catch (StorageException e)
@@ -422,4 +430,10 @@ public sealed class TransactionCoordinator
             return byTopic != 0 ? byTopic : x.Partition.CompareTo(y.Partition);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Transactional id '{TransactionalId}' initialized by a new producer instance (producer {ProducerId} epoch {Epoch}); earlier instances are fenced: {Consequence}")]
+    private partial void LogFenced(string transactionalId, long producerId, short epoch, string consequence);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Refused fenced producer {ProducerId} epoch {Epoch} of transactional id '{TransactionalId}' (current: producer {CurrentProducerId} epoch {CurrentEpoch})")]
+    private partial void LogFencedRefused(string transactionalId, long producerId, short epoch, long currentProducerId, short currentEpoch);
 }
