@@ -115,8 +115,13 @@ public sealed class TopicService
                 return new TopicPartitionDetails(p.Partition, p.Leader?.Id, p.Replicas.Select(n => n.Id).ToList(), p.ISR.Select(n => n.Id).ToList(), o.Start, o.End);
             })
             .ToList();
-        return new TopicDetails(description.Name, description.TopicId?.ToString(), description.IsInternal, details);
+        return new TopicDetails(description.Name, KafkaForm(description.TopicId), description.IsInternal, details);
     }
+
+    // Confluent.Kafka's Uuid prints standard base64; people compare ids with Kafka's tools, which print Uuid.toString's
+    // URL-safe base64 without padding.
+    private static string? KafkaForm(Uuid? id) =>
+        id is { } uuid ? new Brook.Protocol.KafkaUuid(uuid.MostSignificantBits, uuid.LeastSignificantBits).ToString() : null;
 
     public Task CreateAsync(NewTopic topic, bool validateOnly = false, CancellationToken cancellationToken = default)
     {

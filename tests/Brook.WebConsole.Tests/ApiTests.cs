@@ -40,6 +40,20 @@ public sealed class ApiTests(ConsoleServer server) : IClassFixture<ConsoleServer
     }
 
     [Fact]
+    public async Task A_topic_id_is_shown_in_kafkas_url_safe_form()
+    {
+        // Enough topics that some id has a character standard base64 writes as '+' or '/'.
+        var names = Enumerable.Range(0, 12).Select(i => $"api-id-{i}").ToList();
+        foreach (var name in names) await server.CreateTopicAsync(name, 1);
+        foreach (var name in names)
+        {
+            var shown = (await server.GetAsync<TopicView>($"/api/topics/{name}")).TopicId;
+            Assert.Equal(server.Broker.Store.GetTopic(name)!.TopicId.ToString(), shown);
+            Assert.Matches("^[A-Za-z0-9_-]{22}$", shown);
+        }
+    }
+
+    [Fact]
     public async Task A_topic_is_deleted_through_the_api()
     {
         await server.CreateTopicAsync("api-doomed", 1);

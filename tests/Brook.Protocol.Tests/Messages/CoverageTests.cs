@@ -23,7 +23,7 @@ public class CoverageTests
         { "DescribeProducers", 61 }, { "DescribeTransactions", 65 }, { "ListTransactions", 66 }, { "SaslHandshake", 17 },
         { "SaslAuthenticate", 36 }, { "CreateAcls", 30 }, { "DescribeAcls", 29 }, { "DeleteAcls", 31 },
         { "DescribeUserScramCredentials", 50 }, { "AlterUserScramCredentials", 51 }, { "DescribeClientQuotas", 48 },
-        { "AlterClientQuotas", 49 },
+        { "AlterClientQuotas", 49 }, { "AlterPartitionReassignments", 45 }, { "ListPartitionReassignments", 46 },
     };
 
     [Theory]
