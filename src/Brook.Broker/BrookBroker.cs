@@ -72,6 +72,8 @@ public sealed class BrookBroker : IAsyncDisposable
     {
         var clock = Stopwatch.StartNew();
         if (options.Listeners.Count == 0) throw new ArgumentException("At least one listener is required.", nameof(options));
+        // Unknown names and bad values are refused before anything starts, so a typo never silently keeps a default.
+        if (BrokerConfigDefinitions.ValidateAll(options.Configs) is { } invalid) throw new ArgumentException(invalid, nameof(options));
         var security = SecuritySettings.Parse(options);
         var listeners = security.Listeners.Select(l => l.Endpoint).ToList();
         // Certificates are loaded before storage is opened, so a bad file fails the start without side effects.
@@ -149,6 +151,7 @@ public sealed class BrookBroker : IAsyncDisposable
             }
             throw;
         }
+        LogEffectiveConfiguration(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Brook.Broker.Configuration"), options);
         if (store is DiskLogStore disk) LogRecovery(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Brook.Storage.Recovery"), disk.Recovery);
         if (options.HttpListeners.Count > 0)
         {
@@ -316,6 +319,17 @@ public sealed class BrookBroker : IAsyncDisposable
 
     /// <summary>The switch for .NET runtime and ASP.NET Core series on /metrics.</summary>
     public const string MetricsRuntimeEnabled = "metrics.runtime.enabled";
+
+    /// <summary>The settings that differ from the defaults, once at start (secrets masked), so an operator sees what is in force.</summary>
+    private static void LogEffectiveConfiguration(ILogger logger, BrokerOptions options)
+    {
+        var set = options.Configs
+            .Where(c => BrokerConfigDefinitions.Find(c.Key) is not { } d || d.DefaultValue != c.Value.Trim())
+            .OrderBy(c => c.Key, StringComparer.Ordinal)
+            .Select(c => $"{c.Key}={(BrokerConfigDefinitions.Find(c.Key)?.IsSensitive == true ? "[hidden]" : c.Value)}");
+        logger.LogInformation("Configuration: listeners={Listeners}, data={Data}; set: {Settings}", string.Join(",", options.Listeners),
+            options.InMemory ? "in memory" : Path.GetFullPath(options.DataDirectory), string.Join(", ", set) is { Length: > 0 } text ? text : "(all defaults)");
+    }
 
     /// <summary>Prometheus text at /metrics; liveness and readiness for orchestrators.</summary>
     private static void MapHttpEndpoints(WebApplication app)

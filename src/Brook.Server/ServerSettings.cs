@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Brook.Broker;
+using Brook.Broker.Configuration;
 using Brook.Broker.Security;
 
 namespace Brook.Server;
@@ -116,12 +117,20 @@ internal static class ServerSettings
             else MergeProperties(values, text);
         }
 
+        var fromEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, value) in environment)
         {
             if (value is null || !name.StartsWith("BROOK_", StringComparison.Ordinal) || name.Length == 6) continue;
-            values[name[6..].ToLowerInvariant().Replace('_', '.')] = value;
+            var key = name[6..].ToLowerInvariant().Replace('_', '.');
+            values[key] = value;
+            fromEnvironment[key] = name;
         }
-        foreach (var (k, v) in cli) values[k] = v;
+        foreach (var (k, v) in cli)
+        {
+            values[k] = v;
+            fromEnvironment.Remove(k);
+        }
+        CheckBrokerConfigs(values, fromEnvironment, cli);
 
         var options = new BrokerOptions();
         if (values.TryGetValue("listeners", out var listeners)) options.Listeners = SplitList(listeners);
@@ -144,6 +153,33 @@ internal static class ServerSettings
             ConsoleClient = ConsoleClientProperties(values),
             Logging = LoggingSettingsFrom(values),
         };
+    }
+
+    /// <summary>
+    /// Refuses unknown broker config names (suggesting the nearest known one) and invalid values, naming where each came
+    /// from. The environment is shared with other tools, so a BROOK_ variable that resembles no setting is ignored with a
+    /// warning; one that is a near miss of a setting (BROOK_LOG_RETENTION_HOUR) is refused like any typo.
+    /// </summary>
+    private static void CheckBrokerConfigs(Dictionary<string, string> values, Dictionary<string, string> fromEnvironment, Dictionary<string, string> cli)
+    {
+        foreach (var (key, value) in values.OrderBy(v => v.Key, StringComparer.Ordinal).ToList())
+        {
+            if (ServerKeys.Contains(key) || key.StartsWith(ConsolePrefix, StringComparison.Ordinal) || key.StartsWith(LoggingPrefix, StringComparison.Ordinal)) continue;
+            var error = BrokerConfigDefinitions.Validate(key, value);
+            if (error is null) continue;
+            if (fromEnvironment.TryGetValue(key, out var variable))
+            {
+                if (BrokerConfigDefinitions.Find(key) is null && BrokerConfigDefinitions.Suggest(key) is null)
+                {
+                    Console.Error.WriteLine($"warning: ignoring environment variable {variable}: it names no Brook setting");
+                    values.Remove(key);
+                    continue;
+                }
+                throw new ArgumentException($"{error.TrimEnd('.')} (from environment variable {variable})");
+            }
+            var source = cli.ContainsKey(key) ? "--override" : "the configuration";
+            throw new ArgumentException($"{error.TrimEnd('.')} (from {source})");
+        }
     }
 
     /// <summary>logging.level, logging.level.CATEGORY and logging.format.</summary>

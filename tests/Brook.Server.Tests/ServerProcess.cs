@@ -38,7 +38,10 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static ServerProcess Start(string workingDirectory, params string[] args)
+    public static ServerProcess Start(string workingDirectory, params string[] args) => Start(workingDirectory, null, args);
+
+    /// <summary>Starts the server with extra environment variables (BROOK_* settings).</summary>
+    public static ServerProcess Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -52,6 +55,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
         foreach (var arg in args) start.ArgumentList.Add(arg);
         // No BROOK_* settings of the test runner's environment leak into the server.
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("BROOK_", StringComparison.Ordinal)).ToList()) start.Environment.Remove(key);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var process = new Process { StartInfo = start };
         var server = new ServerProcess(process);
         process.OutputDataReceived += (_, e) =>
@@ -71,9 +75,12 @@ public sealed partial class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Runs the server to its exit (a start failure), returning its exit code; fails the test if it keeps running.</summary>
-    public static async Task<ServerProcess> RunToExitAsync(string workingDirectory, params string[] args)
+    public static Task<ServerProcess> RunToExitAsync(string workingDirectory, params string[] args) => RunToExitAsync(workingDirectory, null, args);
+
+    /// <summary>Runs the server to its exit with extra environment variables.</summary>
+    public static async Task<ServerProcess> RunToExitAsync(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var server = Start(workingDirectory, args);
+        var server = Start(workingDirectory, environment, args);
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         try
         {

@@ -86,6 +86,16 @@ public static class BrokerConfigDefinitions
         return ListenerKey(name) is { } key && ListenerScoped.Contains(key) ? ByName.GetValueOrDefault(key) : null;
     }
 
+    /// <summary>Every setting in <paramref name="configs"/> checked by name and value; the first problem, or null when all are valid.</summary>
+    public static string? ValidateAll(IEnumerable<KeyValuePair<string, string>> configs)
+    {
+        foreach (var (name, value) in configs.OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            if (Validate(name, value) is { } error) return error;
+        }
+        return null;
+    }
+
     /// <summary>Null when <paramref name="name"/> = <paramref name="value"/> is a known setting with a valid value, else the reason (with a suggestion for a misspelt name).</summary>
     public static string? Validate(string name, string value)
     {
@@ -255,6 +265,10 @@ public static class BrokerConfigDefinitions
         Add("authorizer.class.name", ConfigValueType.String, "", ro, Any, "Any non-empty value turns ACLs on.");
         Add("super.users", ConfigValueType.String, null, ro, Any, "Principals allowed everything, User:a;User:b.");
         Add("allow.everyone.if.no.acl.found", ConfigValueType.Boolean, "false", ro, Boolean, "Allow access to resources that have no ACL.");
+
+        // Brook's operations settings.
+        Add("metrics.runtime.enabled", ConfigValueType.Boolean, "false", ro, Boolean, "Brook: export .NET runtime and ASP.NET Core series at /metrics too.");
+        Add("log.slow.request.ms", ConfigValueType.Long, "1000", ro, v => LongAtLeast(v, -1), "Brook: log requests slower than this (ms); -1 logs none.");
 
         // Kafka's cluster settings a single node reads nothing from.
         foreach (var name in new[] { "process.roles", "controller.quorum.voters", "controller.quorum.bootstrap.servers", "controller.listener.names", "inter.broker.listener.name" })
