@@ -10,8 +10,17 @@ namespace Brook.Broker.Handlers;
 /// created topic (partitions, replication factor, configs); v7: topic ids. Replication above 1 is refused on one node.
 /// Needs CREATE on the cluster or on each topic; the configs are shown only with DESCRIBE_CONFIGS on the topic.
 /// </summary>
-public sealed class CreateTopicsHandler(TopicService topics, BrokerConfig config) : RequestHandler<CreateTopicsRequest, CreateTopicsResponse>
+public sealed class CreateTopicsHandler(TopicService topics, BrokerConfig config, BrokerNode node) : RequestHandler<CreateTopicsRequest, CreateTopicsResponse>
 {
+    /// <summary>Partition indexes 0..n-1, each once, with a valid replica list (Kafka's checks of a manual assignment).</summary>
+    private string? AssignmentError(List<CreateTopicsRequest.CreatableReplicaAssignment> assignments)
+    {
+        var indexes = assignments.Select(a => a.PartitionIndex).Order().ToList();
+        if (!indexes.SequenceEqual(Enumerable.Range(0, assignments.Count)))
+            return "Partitions should be a consecutive 0-based integer sequence: " + string.Join(", ", indexes) + ".";
+        return ReplicaAssignments.Validate(assignments.OrderBy(a => a.PartitionIndex).Select(a => (IReadOnlyList<int>)a.BrokerIds).ToList(), node.NodeId);
+    }
+
     protected override async ValueTask<CreateTopicsResponse?> HandleAsync(RequestContext context, CreateTopicsRequest request, CancellationToken cancellationToken)
     {
         var response = new CreateTopicsResponse();
@@ -41,6 +50,11 @@ public sealed class CreateTopicsHandler(TopicService topics, BrokerConfig config
             if (topic.Assignments.Count > 0 && (topic.NumPartitions != -1 || topic.ReplicationFactor != -1))
             {
                 Fail(result, ErrorCode.InvalidRequest, "Both a manual assignment and a partition count or replication factor were given.");
+                continue;
+            }
+            if (topic.Assignments.Count > 0 && AssignmentError(topic.Assignments) is { } invalid)
+            {
+                Fail(result, ErrorCode.InvalidReplicaAssignment, invalid);
                 continue;
             }
             var partitions = topic.Assignments.Count > 0 ? topic.Assignments.Count : topic.NumPartitions;
