@@ -113,6 +113,30 @@ public sealed class DynamicBrokerConfigTests : IDisposable
     }
 
     [Fact]
+    public async Task Append_and_subtract_change_list_configs_as_Kafka_does()
+    {
+        await using var broker = await BrookBroker.StartAsync();
+        await Clients.CreateTopicAsync(broker, "policies", 1);
+        using var admin = Clients.Admin(broker);
+        var topic = new ConfigResource { Type = ResourceType.Topic, Name = "policies" };
+
+        // With no override, APPEND starts from the config's default (delete), as Kafka does.
+        await SetAsync(admin, topic, ("cleanup.policy", "compact", AlterConfigOpType.Append));
+        Assert.Equal("delete,compact", (await admin.DescribeConfigsAsync([topic]))[0].Entries["cleanup.policy"].Value);
+        await SetAsync(admin, topic, ("cleanup.policy", "compact", AlterConfigOpType.Append));
+        Assert.Equal("delete,compact", (await admin.DescribeConfigsAsync([topic]))[0].Entries["cleanup.policy"].Value);
+        await SetAsync(admin, topic, ("cleanup.policy", "delete", AlterConfigOpType.Subtract));
+        Assert.Equal("compact", (await admin.DescribeConfigsAsync([topic]))[0].Entries["cleanup.policy"].Value);
+        Assert.Equal("compact", broker.Store.GetTopic("policies")!.Configs["cleanup.policy"]);
+
+        // The same on a broker-level list, and a non-list config is refused.
+        await SetAsync(admin, Broker(), ("log.cleanup.policy", "compact", AlterConfigOpType.Append));
+        Assert.Equal("delete,compact", (await admin.DescribeConfigsAsync([Broker()]))[0].Entries["log.cleanup.policy"].Value);
+        var notAList = await Assert.ThrowsAsync<IncrementalAlterConfigsException>(() => SetAsync(admin, topic, ("retention.ms", "1", AlterConfigOpType.Append)));
+        Assert.Equal(ErrorCode.InvalidConfig, notAList.Results[0].Error.Code);
+    }
+
+    [Fact]
     public async Task Read_only_unknown_and_invalid_configs_are_refused_with_a_clear_message()
     {
         await using var broker = await BrookBroker.StartAsync();
