@@ -20,13 +20,14 @@ public sealed class ProtocolFuzzTests(ITestOutputHelper output)
     private static string RegressionDirectory => Path.Combine(AppContext.BaseDirectory, "Fixtures", "fuzz");
 
     [Fact]
-    public async Task Twenty_seconds_of_mutated_client_frames_find_no_crash_hang_or_unbounded_allocation()
+    public async Task Twenty_thousand_mutated_client_frames_find_no_crash_hang_or_unbounded_allocation()
     {
-        var report = await Fuzzer.RunAsync(new FuzzOptions { Duration = TimeSpan.FromSeconds(20), Seed = 20_260_101, Log = output.WriteLine });
+        // A fixed number of inputs, not a rate: a slow machine takes longer (up to the generous time bound) instead of failing.
+        var report = await Fuzzer.RunAsync(new FuzzOptions { MaxExecutions = 20_000, Duration = TimeSpan.FromMinutes(5), Seed = 20_260_101, Log = output.WriteLine });
         output.WriteLine(report.Summary());
 
         Assert.True(report.Findings.Count == 0, string.Join("\n\n", report.Findings.Select(f => $"{f.Kind} in {f.Api} v{f.Version}: {f.Detail}\ninput: {Convert.ToHexString(f.Input)}")));
-        Assert.True(report.Executions >= 20_000, $"only {report.Executions} executions");
+        Assert.True(report.Executions >= 20_000, $"only {report.Executions} executions within the time bound");
         // Every API the broker serves was reached, and inputs both passed the decoder and were refused by it.
         await using var broker = await BrookBroker.StartAsync();
         foreach (var handler in broker.Services.GetRequiredService<RequestDispatcher>().Handlers)

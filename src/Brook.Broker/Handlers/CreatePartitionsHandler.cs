@@ -27,7 +27,7 @@ public sealed class CreatePartitionsHandler(TopicService topics, Storage.ILogSto
                 result.ErrorMessage = "The topic authorization is failed.";
                 continue;
             }
-            if (topic.Assignments is { } assignments && store.GetTopic(topic.Name) is { } existing && topic.Count > existing.PartitionCount
+            if (topic.Assignments is { Count: > 0 } assignments && store.GetTopic(topic.Name) is { } existing && topic.Count > existing.PartitionCount
                 && AssignmentError(assignments, topic.Count - existing.PartitionCount) is { } invalid)
             {
                 result.ErrorCode = (short)ErrorCode.InvalidReplicaAssignment;
