@@ -15,6 +15,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -77,7 +78,7 @@ public sealed class BrookBroker : IAsyncDisposable
         var security = SecuritySettings.Parse(options);
         var listeners = security.Listeners.Select(l => l.Endpoint).ToList();
         // Certificates are loaded before storage is opened, so a bad file fails the start without side effects.
-        var tls = security.Listeners.Select(l => l.Tls is { } settings ? TlsSetup.CreateOptions(settings) : null).ToList();
+        var tls = security.Listeners.Select(l => l.Tls is { } settings ? new TlsListenerState(l.Name, TlsSetup.CreateAuthenticationOptions(settings)) : null).ToList();
 
         // Connection and request limits, and the HTTP listeners, are checked before storage is opened too.
         var limits = new ConnectionLimits(options);
@@ -107,7 +108,9 @@ public sealed class BrookBroker : IAsyncDisposable
                         connection.Features.Set(feature);
                         return next(connection);
                     });
-                    if (https is not null) l.UseHttps(https);
+                    // Options are taken per handshake, so a dynamic change of the listener's key store applies to new connections.
+                    if (https is not null)
+                        l.UseHttps(new TlsHandshakeCallbackOptions { OnConnection = _ => ValueTask.FromResult(https.Current), HandshakeTimeout = TimeSpan.FromSeconds(10) });
                     l.UseConnectionHandler<KafkaConnectionHandler>();
                 });
             }
@@ -135,10 +138,12 @@ public sealed class BrookBroker : IAsyncDisposable
                 limits.Reconfigure(config.Values, options);
             }
             AddBrokerServices(builder.Services, options, node, store, config);
+            builder.Services.AddSingleton<IReadOnlyList<TlsListenerState>>(tls.OfType<TlsListenerState>().ToList());
             builder.Services.AddSingleton(limits);
             builder.Services.AddSingleton(new RequestMemoryPool(limits.QueuedMaxRequestBytes));
             AddSecurityServices(builder.Services, options, security);
             app = builder.Build();
+            app.Services.GetRequiredService<BrokerConfigChanges>().ApplyStoredTls();
         }
         catch (Exception ex)
         {

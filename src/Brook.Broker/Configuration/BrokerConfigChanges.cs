@@ -11,8 +11,28 @@ namespace Brook.Broker.Configuration;
 /// stored durably, then put in force at once where Kafka applies it live: topic defaults (retention, segment and flush
 /// settings, message.max.bytes, ...) for every topic without an override, and the connection quotas for new connections.
 /// </summary>
-public sealed class BrokerConfigChanges(BrokerConfig config, ILogStore store, ConnectionLimits limits, BrokerOptions options, BrokerNode node)
+public sealed class BrokerConfigChanges(BrokerConfig config, ILogStore store, ConnectionLimits limits, BrokerOptions options, BrokerNode node,
+    IReadOnlyList<Security.TlsListenerState> tlsListeners)
 {
+    private const string ListenerPrefix = "listener.name.";
+
+    /// <summary>
+    /// Builds the TLS options every TLS listener would have under <paramref name="effective"/> settings, loading their key
+    /// and trust stores; throws ArgumentException when one cannot be used, so a bad change is refused before it is stored.
+    /// </summary>
+    private List<(Security.TlsListenerState State, System.Net.Security.SslServerAuthenticationOptions Options)> TlsCandidates(IReadOnlyDictionary<string, string> effective)
+    {
+        var parsed = Security.SecuritySettings.Parse(new BrokerOptions { Listeners = options.Listeners, InMemory = true, Configs = new Dictionary<string, string>(effective, StringComparer.Ordinal) });
+        return tlsListeners.Select(state => (state, Security.TlsSetup.CreateAuthenticationOptions(parsed.Listeners.First(l => l.Name == state.Listener).Tls!))).ToList();
+    }
+
+    /// <summary>Puts TLS settings stored by an earlier run's dynamic changes in force (at start, before connections are served).</summary>
+    public void ApplyStoredTls()
+    {
+        if (!config.Dynamic.Broker.Keys.Any(k => k.StartsWith(ListenerPrefix, StringComparison.Ordinal))) return;
+        foreach (var (state, tls) in TlsCandidates(config.Values)) state.Replace(tls);
+    }
+
     private readonly SemaphoreSlim _serial = new(1, 1);
 
     /// <summary>Whether <paramref name="resourceName"/> names the cluster default (empty) or this broker; null with an error otherwise.</summary>
@@ -79,10 +99,27 @@ public sealed class BrokerConfigChanges(BrokerConfig config, ILogStore store, Co
             if (BrokerConfig.ValidateDynamic(clusterDefault, next) is { } invalid)
                 // Kafka answers a broker config it cannot take (unknown, read-only, bad value) with INVALID_REQUEST.
                 return (ErrorCode.InvalidRequest, $"Invalid config value for resource ConfigResource(type=BROKER, name='{resourceName}'): {invalid}");
+            // A changed key or trust store is loaded before the change is stored: a file that cannot be used is refused.
+            List<(Security.TlsListenerState State, System.Net.Security.SslServerAuthenticationOptions Options)>? tls = null;
+            if (!clusterDefault && TouchesListeners(current, next))
+            {
+                var effective = new Dictionary<string, string>(config.StaticValues, StringComparer.Ordinal);
+                foreach (var (name, value) in config.Dynamic.ClusterDefaults) effective[name] = value;
+                foreach (var (name, value) in next) effective[name] = value;
+                try
+                {
+                    tls = TlsCandidates(effective);
+                }
+                catch (Exception e) when (e is ArgumentException or FormatException)
+                {
+                    return (ErrorCode.InvalidRequest, $"Invalid config value for resource ConfigResource(type=BROKER, name='{resourceName}'): {e.Message}");
+                }
+            }
             if (validateOnly) return (ErrorCode.None, null);
             try
             {
                 var values = config.ReplaceDynamic(clusterDefault, next);
+                foreach (var (state, options) in tls ?? []) state.Replace(options);
                 await store.UpdateBrokerConfigsAsync(values, cancellationToken).ConfigureAwait(false);
                 limits.Reconfigure(values, options);
             }
@@ -97,6 +134,10 @@ public sealed class BrokerConfigChanges(BrokerConfig config, ILogStore store, Co
             _serial.Release();
         }
     }
+
+    private static bool TouchesListeners(IReadOnlyDictionary<string, string> current, IReadOnlyDictionary<string, string> next) =>
+        current.Keys.Concat(next.Keys).Where(k => k.StartsWith(ListenerPrefix, StringComparison.Ordinal)).Distinct(StringComparer.Ordinal)
+            .Any(k => current.GetValueOrDefault(k) != next.GetValueOrDefault(k));
 
     private sealed class ConfigChangeException(ErrorCode error, string message) : Exception(message)
     {

@@ -76,6 +76,23 @@ public static class BrokerConfigDefinitions
         "connection.failed.authentication.delay.ms", "sasl.server.max.receive.size", "max.connections",
     };
 
+    /// <summary>
+    /// Key and trust store settings that, given for one listener (listener.name.NAME.KEY), change at run time for this
+    /// broker: new connections get the new certificate, as in Kafka (which takes dynamic SSL settings only per listener).
+    /// </summary>
+    public static readonly IReadOnlySet<string> ReloadableListenerKeys = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "ssl.keystore.type", "ssl.keystore.location", "ssl.keystore.password", "ssl.key.location", "ssl.key.password",
+        "ssl.keystore.certificate.chain", "ssl.keystore.key", "ssl.truststore.type", "ssl.truststore.location",
+        "ssl.truststore.password", "ssl.truststore.certificates",
+    };
+
+    private static readonly Dictionary<string, BrokerConfigDefinition> PerListener = ReloadableListenerKeys.ToDictionary(k => k, k =>
+    {
+        var d = ByName[k];
+        return new BrokerConfigDefinition(d.Name, d.Type, d.DefaultValue, BrokerConfigScope.PerBroker, d.Validate, d.Documentation, d.IsSensitive);
+    }, StringComparer.Ordinal);
+
     /// <summary>Every known broker config, sorted by name.</summary>
     public static IReadOnlyList<BrokerConfigDefinition> All => Definitions;
 
@@ -83,7 +100,8 @@ public static class BrokerConfigDefinitions
     public static BrokerConfigDefinition? Find(string name)
     {
         if (ByName.TryGetValue(name, out var definition)) return definition;
-        return ListenerKey(name) is { } key && ListenerScoped.Contains(key) ? ByName.GetValueOrDefault(key) : null;
+        if (ListenerKey(name) is not { } key || !ListenerScoped.Contains(key)) return null;
+        return PerListener.GetValueOrDefault(key) ?? ByName.GetValueOrDefault(key);
     }
 
     /// <summary>Every setting in <paramref name="configs"/> checked by name and value; the first problem, or null when all are valid.</summary>

@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -15,6 +16,37 @@ namespace Brook.Broker.Security;
 internal static class TlsSetup
 {
     private static readonly Oid ClientAuthentication = new("1.3.6.1.5.5.7.3.2");
+
+    /// <summary>
+    /// The listener's TLS as SslStream options, loaded from its files or inline PEM; thrown ArgumentException when they
+    /// cannot be used. Served per connection (<see cref="TlsListenerState"/>), so a dynamic change takes effect for new
+    /// connections without a restart.
+    /// </summary>
+    public static SslServerAuthenticationOptions CreateAuthenticationOptions(TlsSettings tls)
+    {
+        foreach (var (setting, path) in new[] { ("ssl.keystore.location", tls.KeystoreLocation), ("ssl.key.location", tls.KeyLocation), ("ssl.truststore.location", tls.TruststoreLocation) })
+            if (path is not null && !File.Exists(path)) throw new ArgumentException($"Listener {tls.Listener}: {setting} '{path}' does not exist.");
+        var (certificate, chain) = LoadKeystore(tls);
+        var trusted = LoadTruststore(tls);
+        var options = new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = SslStreamCertificateContext.Create(certificate, chain, offline: true),
+            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            ClientCertificateRequired = tls.ClientAuth != ClientAuth.None,
+        };
+        if (tls.ClientAuth != ClientAuth.None)
+        {
+            var optional = tls.ClientAuth == ClientAuth.Requested;
+            options.RemoteCertificateValidationCallback = (_, presented, presentedChain, errors) => presented switch
+            {
+                null => optional,
+                X509Certificate2 client => IsTrusted(client, presentedChain, errors, trusted),
+                _ => IsTrusted(X509CertificateLoader.LoadCertificate(presented.GetRawCertData()), presentedChain, errors, trusted),
+            };
+        }
+        return options;
+    }
 
     public static HttpsConnectionAdapterOptions CreateOptions(TlsSettings tls)
     {
@@ -42,9 +74,9 @@ internal static class TlsSetup
     }
 
     /// <summary>With a trust store, the client's chain must end at one of its certificates; without one, at a system root.</summary>
-    private static bool IsTrusted(X509Certificate2 certificate, X509Chain? presented, System.Net.Security.SslPolicyErrors errors, X509Certificate2Collection trusted)
+    private static bool IsTrusted(X509Certificate2 certificate, X509Chain? presented, SslPolicyErrors errors, X509Certificate2Collection trusted)
     {
-        if (trusted.Count == 0) return errors == System.Net.Security.SslPolicyErrors.None;
+        if (trusted.Count == 0) return errors == SslPolicyErrors.None;
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
@@ -132,4 +164,16 @@ internal static class TlsSetup
         if (type is not null && !type.Equals("PKCS12", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"{setting}={type} is not supported: use PKCS12 or PEM.");
     }
+}
+
+/// <summary>A TLS listener's current certificate and trust settings, read per handshake and replaced by a dynamic config change.</summary>
+public sealed class TlsListenerState(string listener, SslServerAuthenticationOptions initial)
+{
+    private volatile SslServerAuthenticationOptions _current = initial;
+
+    public string Listener { get; } = listener;
+
+    public SslServerAuthenticationOptions Current => _current;
+
+    public void Replace(SslServerAuthenticationOptions next) => _current = next;
 }

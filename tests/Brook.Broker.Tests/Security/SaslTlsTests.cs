@@ -119,6 +119,38 @@ public sealed class SaslTlsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_listener_key_store_changed_at_run_time_serves_new_connections_with_the_new_certificate()
+    {
+        using var renewed = TestCertificates.Create();
+        await using var broker = await StartAsync(["PLAINTEXT://127.0.0.1:0", "SSL://127.0.0.1:0"], new()
+        {
+            ["listener.name.ssl.ssl.keystore.location"] = _certs.BrokerP12,
+            ["listener.name.ssl.ssl.keystore.password"] = TestCertificates.Pkcs12Password,
+        });
+        ProducerConfig Trusting(string caPem) => SecureClients.Ssl(new ProducerConfig { MessageTimeoutMs = 5000 }, broker, "SSL", caPem, null, null);
+        using (var producer = SecureClients.Producer(Trusting(_certs.CaPem)))
+            Assert.Equal(PersistenceStatus.Persisted, (await producer.ProduceAsync("rotated", Text("old certificate"))).Status);
+
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.BootstrapServersFor("PLAINTEXT") }).Build();
+        var listenerKeyStore = new ConfigResource { Type = ResourceType.Broker, Name = "1" };
+        Task Rotate(string location) => admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
+        {
+            [listenerKeyStore] = [new ConfigEntry { Name = "listener.name.ssl.ssl.keystore.location", Value = location, IncrementalOperation = AlterConfigOpType.Set }],
+        });
+
+        // A key store that cannot be loaded is refused before it is stored, and the listener keeps its certificate.
+        var missing = await Assert.ThrowsAsync<IncrementalAlterConfigsException>(() => Rotate("/nonexistent/broker.p12"));
+        Assert.Equal(ErrorCode.InvalidRequest, missing.Results[0].Error.Code);
+        Assert.Contains("does not exist", missing.Results[0].Error.Reason, StringComparison.Ordinal);
+
+        await Rotate(renewed.BrokerP12);
+        using (var producer = SecureClients.Producer(Trusting(renewed.CaPem)))
+            Assert.Equal(PersistenceStatus.Persisted, (await producer.ProduceAsync("rotated", Text("new certificate"))).Status);
+        using (var stale = SecureClients.Producer(Trusting(_certs.CaPem)))
+            await Assert.ThrowsAsync<ProduceException<string, string>>(() => stale.ProduceAsync("rotated", Text("old trust only")));
+    }
+
+    [Fact]
     public async Task Scram_sha_256_over_sasl_plaintext_with_credentials_set_in_process()
     {
         await using var broker = await StartAsync(["SASL_PLAINTEXT://127.0.0.1:0"], new() { ["sasl.enabled.mechanisms"] = "SCRAM-SHA-256" });
