@@ -84,6 +84,7 @@ curl -sf "http://127.0.0.1:$http_port/health" >/dev/null || fail "/health"
 metrics="$(curl -sf "http://127.0.0.1:$http_port/metrics")" || fail "/metrics"
 grep -q '^brook_topic_messages_in_total{topic="kcat-lines"} 1000$' <<<"$metrics" || fail "/metrics does not count the 1000 kcat records"
 promtool check metrics <<<"$metrics" || fail "promtool check metrics finds problems in /metrics"
+promtool check rules deploy/prometheus/brook-alerts.yml >/dev/null || fail "promtool check rules finds problems in deploy/prometheus/brook-alerts.yml"
 
 echo "== restart keeps the data"
 kill -TERM "$pid"; wait "$pid" || true; pid=""
